@@ -1,0 +1,1 @@
+"""Benchmarks: each bench_*.py measures one stage against a baseline from the same run (not tests)."""

@@ -1,0 +1,56 @@
+"""`make bench`: runs each bench_*.py `run()` and prints one table: stage, figure, baseline, ratio."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, Python {platform.python_version()}"
+
+
+def main() -> None:
+    selected = sys.argv[1:]
+    modules = sorted(path.stem for path in HERE.glob("bench_*.py"))
+    if selected:
+        modules = [name for name in modules if any(s in name for s in selected)]
+    machine = _machine()
+    rows: list[dict[str, object]] = []
+    for name in modules:
+        started = time.monotonic()
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        module = importlib.import_module(f"bench.{name}")
+        rows += module.run()
+        print(f"  done in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+    header = ("stage", "figure", "baseline", "ratio")
+    table = [
+        header,
+        *[(str(r["stage"]), str(r["figure"]), str(r["baseline"]), f"{r['ratio']:.2f}x") for r in rows],
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    print(f"\nxsell benchmarks, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, on {machine}\n")
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in table[1:]:
+        print("| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) + " |")
+
+
+if __name__ == "__main__":
+    main()

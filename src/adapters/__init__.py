@@ -1,0 +1,1 @@
+"""Implementations of the application ports: persistence, CRM, cache, queue, security, observability."""

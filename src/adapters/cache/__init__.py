@@ -1,0 +1,1 @@
+"""Redis: the cache adapter and its readiness probe."""

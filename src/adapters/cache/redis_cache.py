@@ -1,0 +1,61 @@
+"""Cache port on Redis: MGET for reads, one pipeline for writes, and a readiness probe."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from application.errors import DependencyUnavailableError
+
+__all__ = ["RedisCache", "RedisProbe", "create_redis"]
+
+
+def create_redis(redis_url: str) -> Redis:
+    """A client with timeouts on connect and on every command, so a dead Redis fails fast."""
+    return Redis.from_url(  # type: ignore[no-any-return]
+        redis_url,
+        socket_connect_timeout=3,
+        socket_timeout=5,
+        health_check_interval=30,
+        retry_on_timeout=False,
+    )
+
+
+class RedisCache:
+    def __init__(self, client: Redis, namespace: str = "xsell") -> None:
+        self._client = client
+        self._prefix = f"{namespace}:"
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        if not keys:
+            return []
+        values = await self._client.mget([self._prefix + key for key in keys])
+        return list(values)
+
+    async def set_many(self, values: Mapping[str, bytes], ttl_seconds: int | None = None) -> None:
+        if not values:
+            return
+        async with self._client.pipeline(transaction=False) as pipe:
+            for key, value in values.items():
+                pipe.set(self._prefix + key, value, ex=ttl_seconds)
+            await pipe.execute()
+
+    async def delete(self, keys: Sequence[str]) -> int:
+        if not keys:
+            return 0
+        return int(await self._client.delete(*[self._prefix + key for key in keys]))
+
+
+class RedisProbe:
+    name = "redis"
+
+    def __init__(self, client: Redis) -> None:
+        self._client = client
+
+    async def check(self) -> None:
+        try:
+            await self._client.ping()
+        except (RedisError, OSError) as exc:
+            raise DependencyUnavailableError(f"Redis does not answer: {type(exc).__name__}") from exc

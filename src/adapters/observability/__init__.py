@@ -1,0 +1,1 @@
+"""Logs, metrics and traces: how xsell makes itself visible without leaking secrets."""

@@ -1,0 +1,26 @@
+"""The ports: what the application needs from the outside world, as typing.Protocol classes."""
+
+from __future__ import annotations
+
+from application.ports.cache import Cache
+from application.ports.clock import Clock
+from application.ports.crm import CrmGateway, CrmRecord, CrmRecordPage
+from application.ports.health import DependencyProbe
+from application.ports.repositories import AccountRepository, OrgRepository
+from application.ports.secret_box import SecretBox
+from application.ports.task_queue import TaskQueue
+from application.ports.unit_of_work import UnitOfWork
+
+__all__ = [
+    "AccountRepository",
+    "Cache",
+    "Clock",
+    "CrmGateway",
+    "CrmRecord",
+    "CrmRecordPage",
+    "DependencyProbe",
+    "OrgRepository",
+    "SecretBox",
+    "TaskQueue",
+    "UnitOfWork",
+]

@@ -1,0 +1,30 @@
+"""UnitOfWork: one transaction across repositories; it rolls back unless the use case commits."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol, Self
+
+from application.ports.repositories import AccountRepository, OrgRepository
+
+__all__ = ["UnitOfWork"]
+
+
+class UnitOfWork(Protocol):
+    @property
+    def accounts(self) -> AccountRepository: ...
+
+    @property
+    def orgs(self) -> OrgRepository: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        """Roll back whatever was not committed."""
+        ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...

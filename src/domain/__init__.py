@@ -1,0 +1,1 @@
+"""The pure model of xsell: entities, value objects, domain services, events and errors (stdlib only)."""

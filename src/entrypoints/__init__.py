@@ -1,0 +1,1 @@
+"""Composition root and the ways in: HTTP API, workers, dashboard and the xsell command line."""

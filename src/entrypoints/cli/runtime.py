@@ -1,0 +1,81 @@
+"""What every server-side command does first: settings, logging, and the database and Redis to use."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+import click
+
+from adapters.embedded.postgres import EmbeddedServiceError
+from adapters.embedded.services import running_services
+from adapters.observability.logging import configure_logging
+from adapters.persistence.migrations import upgrade
+from adapters.persistence.preflight import check_database
+from application.errors import DependencyUnavailableError
+from entrypoints.settings import Settings, SettingsError
+
+__all__ = ["load_settings", "migrated", "progress", "services"]
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, or a one-line error naming the bad variable."""
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        raise click.ClickException(f"configuration: {exc}") from None
+    configure_logging(settings.log_level)
+    return settings
+
+
+@contextmanager
+def progress(step: str) -> Iterator[None]:
+    """Print a step, then how long it took (or that it failed)."""
+    click.echo(f"  {step} ...", nl=False, err=True)
+    started = time.monotonic()
+    try:
+        yield
+    except BaseException:
+        click.echo(" failed", err=True)
+        raise
+    click.echo(f" ok ({time.monotonic() - started:.1f} s)", err=True)
+
+
+@contextmanager
+def services(settings: Settings) -> Iterator[Settings]:
+    """Settings with DATABASE_URL and REDIS_URL resolved, embedded servers running for the block."""
+    label = []
+    if settings.database_url is None:
+        label.append("PostgreSQL")
+    if settings.redis_url is None:
+        label.append("Redis")
+    step = (
+        f"starting embedded {' and '.join(label)} in {settings.data_dir}"
+        if label
+        else "using external services"
+    )
+    with ExitStack() as stack:
+        try:
+            with progress(step):
+                urls = stack.enter_context(
+                    running_services(settings.database_url, settings.redis_url, settings.data_dir)
+                )
+        except EmbeddedServiceError as exc:
+            raise click.ClickException(str(exc)) from None
+        try:
+            check_database(urls.database_url)
+        except DependencyUnavailableError as exc:
+            raise click.ClickException(str(exc)) from None
+        yield dataclasses.replace(settings, database_url=urls.database_url, redis_url=urls.redis_url)
+
+
+def migrated(settings: Settings) -> None:
+    """Bring the schema to the newest revision, with a one-line error when that fails."""
+    assert settings.database_url is not None
+    try:
+        with progress("applying database migrations"):
+            upgrade(settings.database_url)
+    except Exception as exc:  # alembic wraps driver errors in many types; the user needs one sentence
+        raise click.ClickException(f"migrations failed: {str(exc).splitlines()[0]}") from None

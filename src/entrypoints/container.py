@@ -1,0 +1,90 @@
+"""The composition root: the one place that names concrete adapters and wires them to ports."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container, provide
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from adapters.cache.redis_cache import RedisCache, RedisProbe, create_redis
+from adapters.persistence.engine import create_engine, create_session_factory
+from adapters.persistence.probes import PostgresProbe
+from adapters.persistence.unit_of_work import SqlaUnitOfWork
+from application.accounts import ListAccounts
+from application.ports import Cache, Clock, UnitOfWork
+from application.readiness import CheckReadiness
+from domain.timestamps import utc_now
+from entrypoints.settings import Settings
+
+__all__ = ["SystemClock", "make_container"]
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return utc_now()
+
+
+class InfrastructureProvider(Provider):
+    """APP scope: one engine, session factory and Redis client per process."""
+
+    settings = from_context(provides=Settings, scope=Scope.APP)
+
+    @provide(scope=Scope.APP)
+    async def engine(self, settings: Settings) -> AsyncIterator[AsyncEngine]:
+        if settings.database_url is None:
+            raise RuntimeError("the container needs a resolved DATABASE_URL (embedded services start first)")
+        engine = create_engine(settings.database_url, settings.db_pool_size)
+        yield engine
+        await engine.dispose()
+
+    @provide(scope=Scope.APP)
+    def session_factory(self, engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+        return create_session_factory(engine)
+
+    @provide(scope=Scope.APP)
+    async def redis(self, settings: Settings) -> AsyncIterator[Redis]:
+        if settings.redis_url is None:
+            raise RuntimeError("the container needs a resolved REDIS_URL (embedded services start first)")
+        client = create_redis(settings.redis_url)
+        yield client
+        await client.aclose()
+
+    @provide(scope=Scope.APP)
+    def cache(self, client: Redis) -> Cache:
+        return RedisCache(client)
+
+    @provide(scope=Scope.APP)
+    def clock(self) -> Clock:
+        return SystemClock()
+
+    @provide(scope=Scope.REQUEST)
+    async def session(self, factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+        # The provider never commits: use cases decide that through the unit of work.
+        async with factory() as session:
+            yield session
+
+    @provide(scope=Scope.REQUEST)
+    def unit_of_work(self, session: AsyncSession) -> UnitOfWork:
+        return SqlaUnitOfWork(session)
+
+
+class UseCaseProvider(Provider):
+    scope = Scope.REQUEST
+
+    @provide
+    def list_accounts(self, uow: UnitOfWork) -> ListAccounts:
+        return ListAccounts(uow)
+
+    @provide
+    def check_readiness(self, engine: AsyncEngine, client: Redis) -> CheckReadiness:
+        return CheckReadiness([PostgresProbe(engine), RedisProbe(client)])
+
+
+def make_container(settings: Settings, *extra: Provider) -> AsyncContainer:
+    """The application container; tests pass extra providers with `override=True` to swap parts."""
+    return make_async_container(
+        InfrastructureProvider(), UseCaseProvider(), *extra, context={Settings: settings}
+    )

@@ -1,0 +1,48 @@
+"""GET /api/v1/accounts: synced accounts across orgs, keyset-paginated."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from dishka.integrations.litestar import FromDishka, inject
+from litestar import Controller, get
+from litestar.params import Parameter
+
+from application.accounts import AccountQuery, ListAccounts
+from entrypoints.http.guards import known_query_only
+from entrypoints.http.schemas import AccountOut, AccountPage
+
+__all__ = ["AccountController"]
+
+
+class AccountController(Controller):
+    path = "/api/v1/accounts"
+    tags = ["accounts"]  # noqa: RUF012  (Litestar declares it as an instance attribute)
+
+    @get(
+        "/",
+        summary="List accounts",
+        description=(
+            "Accounts synced from the connected orgs, in a stable order. Filter by one or more orgs with "
+            "`org`; page with `limit` and the `next_cursor` of the previous page."
+        ),
+        guards=[known_query_only],
+        opt={"query": frozenset({"org", "limit", "cursor"})},
+    )
+    @inject
+    async def list_accounts(
+        self,
+        use_case: FromDishka[ListAccounts],
+        org: Annotated[
+            list[str] | None,
+            Parameter(
+                description="Only accounts of these org ids (repeat the parameter for several).", examples=[]
+            ),
+        ] = None,
+        limit: Annotated[int, Parameter(ge=1, le=500, description="Accounts per page (1-500).")] = 50,
+        cursor: Annotated[
+            str | None, Parameter(max_length=1024, description="The `next_cursor` of the previous page.")
+        ] = None,
+    ) -> AccountPage:
+        page = await use_case.execute(AccountQuery(org_ids=tuple(org or ()), limit=limit, cursor=cursor))
+        return AccountPage(items=[AccountOut.of(item) for item in page.items], next_cursor=page.next_cursor)

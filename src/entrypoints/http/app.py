@@ -1,0 +1,42 @@
+"""Builds the Litestar application: routes, OpenAPI, problem+json errors and the dishka container."""
+
+from __future__ import annotations
+
+from dishka.integrations.litestar import setup_dishka
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+
+from entrypoints.container import make_container
+from entrypoints.http.accounts import AccountController
+from entrypoints.http.health import health, ready
+from entrypoints.http.problems import exception_handlers
+from entrypoints.settings import Settings
+
+__all__ = ["create_app"]
+
+_DESCRIPTION = (
+    "Cross-sell recommendations across the Salesforce orgs of one company group. "
+    "Errors are RFC 9457 problem+json documents; lists are cursor-paginated."
+)
+
+
+def create_app(settings: Settings) -> Litestar:
+    """The API for resolved settings (DATABASE_URL and REDIS_URL set, embedded or external)."""
+    container = make_container(settings)
+    app = Litestar(
+        route_handlers=[health, ready, AccountController],
+        exception_handlers=exception_handlers,
+        openapi_config=OpenAPIConfig(
+            title="xsell API",
+            version="1",
+            description=_DESCRIPTION,
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+        ),
+        on_shutdown=[container.close],
+        logging_config=None,  # logging is set up once, by adapters.observability.logging
+        debug=False,
+    )
+    setup_dishka(container, app)
+    return app

@@ -1,0 +1,159 @@
+"""The read path end to end: HTTP -> use case -> repository -> PostgreSQL, with problem+json on bad input."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+
+from adapters.embedded.services import ServiceUrls
+from adapters.persistence.engine import create_engine, create_session_factory
+from adapters.persistence.unit_of_work import SqlaUnitOfWork
+from domain.account import Account
+from domain.ids import SalesforceId
+from domain.org import Org, OrgKind
+from entrypoints.http.app import create_app
+from entrypoints.settings import Settings
+
+
+async def _seed(database_url: str) -> None:
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with SqlaUnitOfWork(create_session_factory(engine)()) as uow:
+            for org_id in ("amer", "emea"):
+                await uow.orgs.add(
+                    Org(
+                        id=org_id,
+                        name=org_id.upper(),
+                        kind=OrgKind.SALESFORCE,
+                        business_unit=org_id,
+                        currency="USD",
+                    )
+                )
+            await uow.accounts.upsert(
+                [
+                    Account(
+                        org_id=org_id,
+                        external_id=SalesforceId.parse(f"001000000{n:06d}").value,
+                        name=f"Company {org_id} {n}",
+                        currency="USD",
+                        website=f"https://www.company{n}.example",
+                    )
+                    for org_id in ("amer", "emea")
+                    for n in range(25)
+                ]
+            )
+            await uow.commit()
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app on the test's own event loop (Litestar's test client would run another loop)."""
+    app = create_app(settings)
+    async with (
+        app.lifespan(),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://xsell.test") as http,
+    ):
+        yield http
+
+
+@pytest.fixture
+async def settings(services: ServiceUrls, database_url: str) -> Settings:
+    await _seed(database_url)
+    return Settings(database_url=database_url, redis_url=services.redis_url)
+
+
+async def test_paginates_all_accounts_in_stable_order(settings: Settings) -> None:
+    async with serving(settings) as client:
+        seen: list[tuple[str, str]] = []
+        cursor = None
+        while True:
+            params = {"limit": "20"} | ({"cursor": cursor} if cursor else {})
+            response = await client.get("/api/v1/accounts", params=params)
+            assert response.status_code == 200
+            body = response.json()
+            seen += [(item["org_id"], item["id"]) for item in body["items"]]
+            cursor = body["next_cursor"]
+            if cursor is None:
+                break
+        assert len(seen) == 50
+        assert seen == sorted(set(seen))
+
+
+async def test_filter_by_org_and_wire_shape(settings: Settings) -> None:
+    async with serving(settings) as client:
+        response = await client.get("/api/v1/accounts", params={"org": "emea", "limit": "5"})
+        body = response.json()
+        assert [item["org_id"] for item in body["items"]] == ["emea"] * 5
+        first = body["items"][0]
+        assert len(first["id"]) == 18
+        assert first["domain"].startswith("company") and first["domain"].endswith(".example")
+        assert first["created_at"].endswith("Z") or "+00:00" in first["created_at"]
+
+
+async def test_several_orgs(settings: Settings) -> None:
+    async with serving(settings) as client:
+        response = await client.get("/api/v1/accounts?org=emea&org=amer&limit=500")
+        assert {item["org_id"] for item in response.json()["items"]} == {"emea", "amer"}
+
+
+@pytest.mark.parametrize(
+    ("query", "fragment"),
+    [
+        ("orgg=emea", "unknown query parameter(s): orgg"),
+        ("cursor=bm9wZQ", "cursor"),
+        ("cursor=%25%25%25", "cursor"),
+        ("limit=0", "limit"),
+        ("limit=abc", "limit"),
+        ("limit=100000", "limit"),
+    ],
+)
+async def test_bad_input_is_a_400_problem(settings: Settings, query: str, fragment: str) -> None:
+    async with serving(settings) as client:
+        response = await client.get(f"/api/v1/accounts?{query}")
+        assert response.status_code == 400
+        assert response.headers["content-type"].startswith("application/problem+json")
+        body = response.json()
+        assert body["status"] == 400
+        assert fragment in (body.get("detail", "") + str(body.get("errors", "")))
+
+
+async def test_health_ready_and_openapi(settings: Settings) -> None:
+    async with serving(settings) as client:
+        assert (await client.get("/health")).json() == {"status": "ok"}
+        ready = await client.get("/ready")
+        assert ready.status_code == 200
+        assert ready.json() == {"ready": True, "checks": {"postgresql": "ok", "redis": "ok"}}
+        spec = (await client.get("/schema/openapi.json")).json()
+        operation = spec["paths"]["/api/v1/accounts"]["get"]
+        assert operation["description"]
+        assert {p["name"] for p in operation["parameters"]} == {"org", "limit", "cursor"}
+
+
+async def test_unknown_route_is_a_problem(settings: Settings) -> None:
+    async with serving(settings) as client:
+        response = await client.get("/api/v1/nothing-here")
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize("broken", ["redis", "postgresql"])
+async def test_ready_is_503_with_reason_when_a_dependency_is_down(
+    services: ServiceUrls, database_url: str, broken: str
+) -> None:
+    settings = Settings(database_url=database_url, redis_url=services.redis_url)
+    if broken == "redis":
+        settings = dataclasses.replace(settings, redis_url="unix:///nonexistent/xsell-redis.sock")
+    else:
+        settings = dataclasses.replace(settings, database_url="postgresql://nobody@127.0.0.1:1/none")
+    async with serving(settings) as http:
+        response = await http.get("/ready")
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert checks[broken] != "ok"
+    assert all(state == "ok" for name, state in checks.items() if name != broken)

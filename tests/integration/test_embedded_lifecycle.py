@@ -1,0 +1,144 @@
+"""Embedded servers stop with their owner however it ends: exit, Ctrl-C, SIGTERM, exception, SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from adapters.embedded.services import running_services
+
+XSELL = str(Path(sys.executable).parent / "xsell")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update({"XSELL_DATA_DIR": str(data_dir), **extra})
+    return env
+
+
+def _gone(pids: list[int], timeout: float = 30) -> list[int]:
+    """The pids still alive (and not zombies) after waiting up to `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        alive = []
+        for pid in pids:
+            try:
+                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                    alive.append(pid)
+            except psutil.NoSuchProcess:
+                pass
+        time.sleep(0.2)
+    return alive
+
+
+def _server_pids(stderr_path: Path, timeout: float = 60) -> dict[str, int]:
+    deadline = time.monotonic() + timeout
+    found: dict[str, int] = {}
+    while time.monotonic() < deadline and len(found) < 2:
+        for line in stderr_path.read_text().splitlines():
+            if line.startswith("{"):
+                event = json.loads(line)
+                if event.get("event") == "embedded PostgreSQL ready":
+                    found["postgres"] = event["pid"]
+                if event.get("event") == "embedded Redis ready":
+                    found["redis"] = event["pid"]
+        time.sleep(0.2)
+    return found
+
+
+def _watchdogs(parent: int) -> list[int]:
+    return [
+        p.pid
+        for p in psutil.process_iter(["cmdline"])
+        if "adapters.embedded.watchdog" in " ".join(p.info["cmdline"] or [])
+        and f"--parent {parent}" in " ".join(p.info["cmdline"] or [])
+    ]
+
+
+@pytest.mark.parametrize(
+    "sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["ctrl-c", "term", "kill"]
+)
+def test_killing_the_parent_leaves_no_server_running(tmp_path: Path, sig: signal.Signals) -> None:
+    port = _free_port()
+    stderr_path = tmp_path / "stderr.log"
+    with stderr_path.open("w") as stderr:
+        process = subprocess.Popen(
+            [XSELL, "api", "--port", str(port)],
+            env=_env(tmp_path / "data"),
+            stderr=stderr,
+            stdout=subprocess.DEVNULL,
+        )
+    try:
+        pids = _server_pids(stderr_path)
+        assert set(pids) == {"postgres", "redis"}, stderr_path.read_text()[-2000:]
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, stderr_path.read_text()[-2000:]
+            time.sleep(0.3)
+        watchdogs = _watchdogs(process.pid)
+        assert len(watchdogs) == 1
+        process.send_signal(sig)
+        process.wait(30)
+        assert _gone([pids["postgres"], pids["redis"], *watchdogs]) == []
+        if sig != signal.SIGKILL:
+            assert process.returncode in (0, 130, -sig)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def test_an_exception_inside_the_block_stops_the_servers(tmp_path: Path) -> None:
+    pids: list[int] = []
+
+    def fail_while_running() -> None:
+        with running_services(None, None, tmp_path) as urls:
+            pids.extend(urls.server_pids)
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        fail_while_running()
+    assert len(pids) == 2
+    assert _gone(pids) == []
+
+
+def test_data_survives_a_restart_and_external_urls_start_nothing(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = subprocess.run([XSELL, "migrate"], env=_env(data), capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert (data / "postgres" / "PG_VERSION").exists()
+    with running_services(None, None, data) as urls:
+        # Second run against the same folder: the schema is already there, so nothing is migrated again.
+        second = subprocess.run(
+            [XSELL, "migrate"],
+            env=_env(tmp_path / "unused", DATABASE_URL=urls.database_url, REDIS_URL=urls.redis_url),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert second.returncode == 0, second.stderr[-2000:]
+        assert "Running upgrade" not in second.stderr
+        assert not (tmp_path / "unused").exists(), (
+            "an external DATABASE_URL must not start an embedded server"
+        )

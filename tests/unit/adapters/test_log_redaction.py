@@ -1,0 +1,78 @@
+"""A canary secret logged through every path must never reach the output."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+import structlog
+
+from adapters.observability.logging import configure_logging
+from adapters.observability.redaction import REDACTED, forget_secrets, remember_secret
+
+CANARY = "canary-Pa55w0rd-7f3e9b"
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXBhcnQ"
+SF_TOKEN = "00D5g000004abcd!AQ4AQFh3Zkq9Hm0pDnE7lSaKSvH8.xP2cU1lcAbcdEfGh"
+
+
+@pytest.fixture
+def output() -> Iterator[io.StringIO]:
+    stream = io.StringIO()
+    configure_logging("DEBUG", stream)
+    forget_secrets()
+    yield stream
+    forget_secrets()
+    configure_logging("INFO")
+
+
+def _lines(stream: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+
+def test_canary_is_nowhere_in_output(output: io.StringIO) -> None:
+    remember_secret(CANARY)
+    log = structlog.stdlib.get_logger("test")
+    stdlib = logging.getLogger("test.stdlib")
+
+    log.info("login", password=CANARY, user="alice")
+    log.info("nested", payload={"credentials": {"client_secret": CANARY}, "list": [{"token": CANARY}]})
+    log.info("headers", headers={"Authorization": f"Bearer {JWT}"})
+    log.info(f"free text mentioning {CANARY} and {JWT} and {SF_TOKEN}")
+    log.info("url", url=f"postgresql://xsell:{CANARY}@db/xsell")
+    stdlib.warning("stdlib positional %s", CANARY)
+    stdlib.info("stdlib extra", extra={"api_key": CANARY, "note": f"see {SF_TOKEN}"})
+    try:
+        raise RuntimeError(f"could not log in with {CANARY} / {JWT}")
+    except RuntimeError:
+        log.exception("structlog exception")
+        stdlib.exception("stdlib exception")
+
+    text = output.getvalue()
+    assert len(_lines(output)) == 9
+    for secret in (CANARY, JWT, SF_TOKEN, "AQ4AQFh3Zkq9Hm0pDnE7"):
+        assert secret not in text
+    assert REDACTED in text
+    assert "alice" in text  # ordinary values pass through
+
+
+def test_key_based_redaction_without_remembering(output: io.StringIO) -> None:
+    structlog.stdlib.get_logger("t").info("x", password="plain-unremembered-value", count=3)
+    (line,) = _lines(output)
+    assert line["password"] == REDACTED
+    assert line["count"] == 3
+
+
+def test_exception_lines_carry_no_local_variables(output: io.StringIO) -> None:
+    def fail(secret_local: str) -> None:
+        raise ValueError("boom")
+
+    try:
+        fail("local-value-that-must-stay-hidden")
+    except ValueError:
+        structlog.stdlib.get_logger("t").exception("failed")
+    assert "local-value-that-must-stay-hidden" not in output.getvalue()
+    (line,) = _lines(output)
+    assert "boom" in json.dumps(line["exception"])
