@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from entrypoints.cli import (
+    fake_salesforce,  # noqa: F401
     serve,  # noqa: F401
 )
