@@ -9,7 +9,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from adapters.persistence.engine import create_engine
-from adapters.persistence.tables import metadata
+from adapters.persistence.schema import metadata
 
 config = context.config
 

@@ -13,7 +13,7 @@ from sqlalchemy import inspect, text
 
 from adapters.persistence.engine import create_engine
 from adapters.persistence.migrations import alembic_config
-from adapters.persistence.tables import metadata
+from adapters.persistence.schema import metadata
 
 
 async def _inspect(database_url: str, fn: Any) -> Any:

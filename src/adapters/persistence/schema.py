@@ -1,0 +1,8 @@
+"""The whole schema: importing this registers every table module on the one MetaData."""
+
+from __future__ import annotations
+
+from adapters.persistence import customer_tables, tables
+from adapters.persistence.tables import metadata
+
+__all__ = ["customer_tables", "metadata", "tables"]
