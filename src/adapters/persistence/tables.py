@@ -62,7 +62,7 @@ orgs = Table(
     Column("instance_url", Text),
     Column("external_id", String(18)),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    # Where the org's sync stands: idle, running, paused (budget), parked (limit hit), attention (human needed).
+    # Sync state: idle, running, paused (budget), parked (limit hit), attention (a human must act).
     Column("sync_state", String(20), nullable=False, server_default="idle"),
     Column("sync_state_reason", Text),
     Column("api_used", Integer),
