@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import time
 import warnings
 from pathlib import Path
 
-import psutil
+from adapters.embedded.processes import stop_process
 
 __all__ = ["EmbeddedPostgres", "EmbeddedServiceError"]
 
@@ -57,15 +56,7 @@ class EmbeddedPostgres:
         if self.pid is None:
             return
         pid, self.pid = self.pid, None
-        try:
-            process = psutil.Process(pid)
-            os.kill(pid, signal.SIGINT)
-            process.wait(timeout)
-        except psutil.TimeoutExpired:
-            _log.warning("embedded PostgreSQL did not stop in time; killing it", extra={"pid": pid})
-            os.kill(pid, signal.SIGKILL)
-        except (psutil.NoSuchProcess, ProcessLookupError):
-            return
+        stop_process(pid, signal.SIGINT, timeout)
         deadline = time.monotonic() + timeout
         while (self.pgdata / "postmaster.pid").exists() and time.monotonic() < deadline:
             time.sleep(0.05)

