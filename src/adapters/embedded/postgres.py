@@ -32,13 +32,16 @@ class EmbeddedPostgres:
         self.pid: int | None = None
 
     def start(self) -> str:
-        from pgserver.postgres_server import get_server
+        with warnings.catch_warnings():
+            # pgserver asks platformdirs for a runtime dir at import; without XDG_RUNTIME_DIR (servers,
+            # CI) platformdirs warns and falls back to /tmp, which is fine.
+            warnings.simplefilter("ignore")
+            from pgserver.postgres_server import get_server
 
         self.pgdata.mkdir(parents=True, exist_ok=True)
         logging.getLogger("pgserver").setLevel(logging.WARNING)
         try:
             with warnings.catch_warnings():
-                # platformdirs warns when XDG_RUNTIME_DIR is unset (servers, CI); the fallback is fine.
                 warnings.simplefilter("ignore")
                 server = get_server(self.pgdata, cleanup_mode=None)
         except Exception as exc:  # pgserver raises bare CalledProcessError/AssertionError
