@@ -61,3 +61,8 @@ def test_mapped_tables_match_what_migrations_create(database_url: str) -> None:
         _inspect(database_url, lambda c: compare_metadata(MigrationContext.configure(c), metadata))
     )
     assert differences == []
+
+
+def test_there_is_exactly_one_head(empty_database_url: str) -> None:
+    heads = ScriptDirectory.from_config(alembic_config(empty_database_url)).get_heads()
+    assert len(heads) == 1, f"several migration heads: {heads}; merge them"

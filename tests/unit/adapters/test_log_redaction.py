@@ -9,6 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 import structlog
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from adapters.observability.logging import configure_logging
 from adapters.observability.redaction import REDACTED, forget_secrets, remember_secret
@@ -76,3 +78,37 @@ def test_exception_lines_carry_no_local_variables(output: io.StringIO) -> None:
     assert "local-value-that-must-stay-hidden" not in output.getvalue()
     (line,) = _lines(output)
     assert "boom" in json.dumps(line["exception"])
+
+
+_SECRET_KEYS = st.sampled_from(
+    ["password", "Authorization", "client_secret", "refresh_token", "api_key", "cookie"]
+)
+_PLAIN_KEYS = st.sampled_from(["user", "org", "count", "note", "path"])
+
+
+def _nested_with_canary(depth: int) -> st.SearchStrategy[object]:
+    leaf: st.SearchStrategy[object] = st.one_of(st.integers(), st.text(max_size=10), st.just(CANARY))
+    if depth == 0:
+        return leaf
+    inner = _nested_with_canary(depth - 1)
+    return st.one_of(
+        leaf,
+        st.lists(inner, max_size=3),
+        st.dictionaries(_PLAIN_KEYS, inner, max_size=3),
+        st.dictionaries(_SECRET_KEYS, st.text(min_size=1, max_size=10) | st.just(CANARY), max_size=2),
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload=_nested_with_canary(3))
+def test_remembered_canary_never_rendered_at_any_depth(output: io.StringIO, payload: object) -> None:
+    remember_secret(CANARY)
+    output.seek(0)
+    output.truncate()
+    structlog.stdlib.get_logger("fuzz").info("event", payload=payload, password=CANARY)
+    assert CANARY not in output.getvalue()
+
+
+def test_line_breaks_cannot_forge_log_lines(output: io.StringIO) -> None:
+    structlog.stdlib.get_logger("t").info("path", path='/x\n{"event": "forged", "level": "critical"}')
+    assert len(output.getvalue().strip().splitlines()) == 1

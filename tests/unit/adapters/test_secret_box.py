@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters.security.secret_box import AesGcmSecretBox, SecretBoxError, generate_key
+
+_KEY = generate_key()
 
 
 def test_round_trip_and_ciphertext_hides_plaintext() -> None:
@@ -44,3 +48,22 @@ def test_rotation_old_ciphertexts_open_and_are_flagged_for_reseal() -> None:
 def test_bad_keys_are_refused(key: str) -> None:
     with pytest.raises(SecretBoxError):
         AesGcmSecretBox([key])
+
+
+@settings(max_examples=200, deadline=None)
+@given(plaintext=st.text(max_size=500), owner=st.text(min_size=1, max_size=40))
+def test_any_text_round_trips_and_any_flipped_byte_fails(plaintext: str, owner: str) -> None:
+    box = AesGcmSecretBox([_KEY])
+    sealed = box.seal(plaintext, owner)
+    assert box.open(sealed, owner) == plaintext
+    for position in (0, 5, len(sealed) // 2, len(sealed) - 1):
+        tampered = bytearray(sealed)
+        tampered[position] ^= 0x01
+        with pytest.raises(SecretBoxError):
+            box.open(bytes(tampered), owner)
+
+
+def test_nonces_are_never_reused() -> None:
+    box = AesGcmSecretBox([_KEY])
+    nonces = {box.seal("x", "org")[5:17] for _ in range(100_000)}
+    assert len(nonces) == 100_000
