@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,9 +17,13 @@ from adapters.persistence.migrations import upgrade
 
 
 @pytest.fixture(scope="session")
-def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceUrls]:
-    data_dir: Path = tmp_path_factory.mktemp("xsell-data")
-    with running_services(None, None, data_dir) as urls:
+def services() -> Iterator[ServiceUrls]:
+    # Not under pytest's basetemp: pytest prunes old basetemps, and a concurrent session could delete
+    # the data folder of a server that is still running.
+    with (
+        tempfile.TemporaryDirectory(prefix="xsell-test-") as data_dir,
+        running_services(None, None, Path(data_dir)) as urls,
+    ):
         yield urls
 
 

@@ -51,7 +51,7 @@ class EmbeddedPostgres:
             ) from exc
         self.url = server.get_uri()
         self.pid = server.get_pid()
-        _log.info("embedded PostgreSQL ready", extra={"pgdata": str(self.pgdata), "pid": self.pid})
+        _log.debug("embedded PostgreSQL ready", extra={"pgdata": str(self.pgdata), "pid": self.pid})
         return self.url
 
     def stop(self, timeout: float = 15.0) -> None:

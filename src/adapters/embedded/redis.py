@@ -45,7 +45,7 @@ class EmbeddedRedis:
         self._client = client
         self.pid = int(client.pid)
         self.url = f"unix://{client.socket_file}"
-        _log.info("embedded Redis ready", extra={"directory": str(self.directory), "pid": self.pid})
+        _log.debug("embedded Redis ready", extra={"directory": str(self.directory), "pid": self.pid})
         return self.url
 
     def stop(self, timeout: float = 15.0) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -14,9 +15,28 @@ from adapters.embedded.postgres import EmbeddedPostgres
 from adapters.embedded.redis import EmbeddedRedis
 from adapters.embedded.watchdog import spawn_watchdog
 
-__all__ = ["ServiceUrls", "running_services"]
+__all__ = ["PID_FILE", "ServiceUrls", "running_services"]
 
 _log = logging.getLogger(__name__)
+
+
+# Which processes serve this data folder right now; operators and tests use it to find leftovers.
+PID_FILE = "embedded.pids.json"
+
+
+def _write_pid_file(
+    data_dir: Path,
+    postgres: EmbeddedPostgres | None,
+    redis: EmbeddedRedis | None,
+    watchdog: subprocess.Popen[bytes],
+) -> None:
+    pids = {
+        "owner": os.getpid(),
+        "postgres": postgres.pid if postgres else None,
+        "redis": redis.pid if redis else None,
+        "watchdog": watchdog.pid,
+    }
+    (data_dir / PID_FILE).write_text(json.dumps(pids))
 
 
 @dataclass(frozen=True)
@@ -50,6 +70,7 @@ def running_services(
             watchdog = spawn_watchdog(
                 os.getpid(), postgres.pid if postgres else None, redis.pid if redis else None
             )
+            _write_pid_file(data_dir, postgres, redis, watchdog)
         assert database_url is not None and redis_url is not None
         pids = tuple(pid for pid in (postgres.pid if postgres else None, redis.pid if redis else None) if pid)
         yield ServiceUrls(database_url, redis_url, postgres is not None, redis is not None, pids)
@@ -63,3 +84,4 @@ def running_services(
         if watchdog is not None:
             watchdog.terminate()
             watchdog.wait(5)
+            (data_dir / PID_FILE).unlink(missing_ok=True)
