@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
+from uuid import UUID
 
+from adapters.crm.memory import InMemoryCrmGateway
 from application.errors import DependencyUnavailableError
-from application.ports import CrmRecordPage
+from application.ports.crm import CrmRecord, CrmRecordPage, ObjectSchema, OrgCredentials
+from application.ports.sync import OrgStatus, SealedCredentials, StoredCursor, SyncRun
 from domain.account import Account, AccountKey
-from domain.ids import SalesforceId
 from domain.org import Org
+from domain.sync import SyncCursor
 
 
 class FakeClock:
@@ -138,40 +142,163 @@ class FakeSecretBox:
         return plaintext
 
 
-class FakeCrmGateway:
-    """An org held in memory: records per object, each with Id and SystemModstamp."""
+class FakeCrmGateway(InMemoryCrmGateway):
+    """The in-memory org, plus errors queued to be raised by the next reads (one per page fetch)."""
 
-    def __init__(self, records: Mapping[str, list[dict[str, Any]]] | None = None, page_size: int = 2) -> None:
-        self.records = {name: list(rows) for name, rows in (records or {}).items()}
-        self.deleted: dict[str, list[str]] = {}
-        self.page_size = page_size
-        self.created: list[tuple[str, dict[str, Any]]] = []
-        self.calls = 0
-
-    async def describe(self, sobject: str) -> Sequence[str]:
-        rows = self.records.get(sobject, [])
-        return sorted({name for row in rows for name in row})
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.failures: list[Exception] = []
 
     async def changes(
-        self, sobject: str, fields: Sequence[str], since: datetime | None
+        self,
+        schema: ObjectSchema,
+        since: datetime | None,
+        until: datetime | None = None,
+        *,
+        bulk: bool = False,
     ) -> AsyncIterator[CrmRecordPage]:
-        rows = sorted(self.records.get(sobject, []), key=lambda row: (row["SystemModstamp"], row["Id"]))
-        if since is not None:
-            rows = [row for row in rows if row["SystemModstamp"] >= since]
-        for start in range(0, len(rows), self.page_size):
-            self.calls += 1
-            chunk = rows[start : start + self.page_size]
-            yield CrmRecordPage([{name: row.get(name) for name in fields} for row in chunk])
-        if self.deleted.get(sobject):
-            yield CrmRecordPage([], deleted=list(self.deleted[sobject]))
+        async for page in super().changes(schema, since, until, bulk=bulk):
+            if self.failures:
+                raise self.failures.pop(0)
+            yield page
 
-    async def create(self, sobject: str, values: Mapping[str, Any]) -> str:
-        record_id = SalesforceId.parse(f"00T{len(self.created):012d}").value
-        self.created.append((sobject, dict(values)))
-        return record_id
 
-    async def api_usage(self) -> tuple[int, int]:
-        return (self.calls, 15_000)
+class FakeCrmGatewayFactory:
+    def __init__(self, gateway: FakeCrmGateway) -> None:
+        self.gateway = gateway
+        self.opened: list[OrgCredentials] = []
+
+    def open(self, kind: str, instance_url: str | None, credentials: OrgCredentials) -> FakeCrmGateway:
+        self.opened.append(credentials)
+        return self.gateway
+
+
+class FakeSyncUnitOfWork:
+    """Every sync repository in dictionaries; changes become visible in `committed` only on commit."""
+
+    def __init__(self, orgs: Sequence[Org] = ()) -> None:
+        self.committed: dict[str, Any] = {
+            "orgs": {org.id: org for org in orgs},
+            "status": {},
+            "credentials": {},
+            "records": {},
+            "cursors": {},
+            "runs": {},
+            "reconciliations": {},
+        }
+        self.commits = 0
+        self._begin()
+
+    def _begin(self) -> None:
+        self.state = copy.deepcopy(self.committed)
+        self.orgs = FakeOrgRepository(self.state["orgs"])
+        self.org_status = _FakeOrgStatus(self.state)
+        self.credentials = _FakeCredentials(self.state["credentials"])
+        self.records = _FakeRecords(self.state["records"])
+        self.cursors = _FakeCursors(self.state["cursors"])
+        self.runs = _FakeRuns(self.state)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.rollback()
+
+    async def commit(self) -> None:
+        self.committed = copy.deepcopy(self.state)
+        self.commits += 1
+
+    async def rollback(self) -> None:
+        self._begin()
+
+
+class _FakeOrgStatus:
+    def __init__(self, state: dict[str, Any]) -> None:
+        self._state = state
+
+    async def get(self, org_id: str) -> OrgStatus | None:
+        return self._state["status"].get(org_id)
+
+    async def set(self, org_id: str, status: OrgStatus) -> None:
+        self._state["status"][org_id] = status
+
+    async def remove_org(self, org_id: str) -> bool:
+        found = self._state["orgs"].pop(org_id, None) is not None
+        self._state["credentials"].pop(org_id, None)
+        return found
+
+
+class _FakeCredentials:
+    def __init__(self, store: dict[str, SealedCredentials]) -> None:
+        self._store = store
+
+    async def get(self, org_id: str) -> SealedCredentials | None:
+        return self._store.get(org_id)
+
+    async def put(self, credentials: SealedCredentials) -> None:
+        self._store[credentials.org_id] = credentials
+
+    async def list(self) -> list[SealedCredentials]:
+        return [self._store[key] for key in sorted(self._store)]
+
+
+class _FakeRecords:
+    """(org, object, id) -> record; the newer SystemModstamp wins, like the SQL merge."""
+
+    def __init__(self, store: dict[tuple[str, str, str], CrmRecord]) -> None:
+        self._store = store
+
+    async def upsert(
+        self, org_id: str, sobject: str, records: Sequence[CrmRecord], default_currency: str
+    ) -> None:
+        for record in records:
+            key = (org_id, sobject, record.id)
+            if key not in self._store or self._store[key].modstamp <= record.modstamp:
+                self._store[key] = record
+
+    async def count_live(self, org_id: str, sobject: str) -> int:
+        return sum(
+            1 for (o, s, _), r in self._store.items() if o == org_id and s == sobject and not r.is_deleted
+        )
+
+
+class _FakeCursors:
+    def __init__(self, store: dict[tuple[str, str], StoredCursor]) -> None:
+        self._store = store
+
+    async def get(self, org_id: str, sobject: str) -> StoredCursor | None:
+        return self._store.get((org_id, sobject))
+
+    async def advance(self, org_id: str, sobject: str, cursor: SyncCursor, fields: Sequence[str]) -> None:
+        stored = self._store.get((org_id, sobject))
+        if stored is None or stored.cursor <= cursor:
+            self._store[(org_id, sobject)] = StoredCursor(cursor, tuple(fields))
+
+    async def reset(self, org_id: str) -> None:
+        for key in [key for key in self._store if key[0] == org_id]:
+            del self._store[key]
+
+
+class _FakeRuns:
+    def __init__(self, state: dict[str, Any]) -> None:
+        self._state = state
+
+    async def add(self, run: SyncRun) -> None:
+        self._state["runs"][run.id] = copy.deepcopy(run)
+
+    async def update(self, run: SyncRun) -> None:
+        self._state["runs"][run.id] = copy.deepcopy(run)
+
+    async def recent(self, org_id: str, limit: int) -> list[SyncRun]:
+        runs = [run for run in self._state["runs"].values() if run.org_id == org_id]
+        return sorted(runs, key=lambda run: run.started_at, reverse=True)[:limit]
+
+    async def add_reconciliation(
+        self, run_id: UUID, sobject: str, xsell_count: int, crm_count: int, checked_at: datetime
+    ) -> None:
+        self._state["reconciliations"][(run_id, sobject)] = (xsell_count, crm_count)
 
 
 class FakeProbe:

@@ -17,6 +17,9 @@ from application.accounts import ListAccounts
 from application.ports import Cache, Clock, UnitOfWork
 from application.readiness import CheckReadiness
 from domain.timestamps import utc_now
+from entrypoints.providers.features import FeatureProvider
+from entrypoints.providers.resolution import ResolutionProvider
+from entrypoints.providers.sync import SyncProvider
 from entrypoints.settings import Settings
 
 __all__ = ["SystemClock", "make_container"]
@@ -86,5 +89,11 @@ class UseCaseProvider(Provider):
 def make_container(settings: Settings, *extra: Provider) -> AsyncContainer:
     """The application container; tests pass extra providers with `override=True` to swap parts."""
     return make_async_container(
-        InfrastructureProvider(), UseCaseProvider(), *extra, context={Settings: settings}
+        InfrastructureProvider(),
+        UseCaseProvider(),
+        SyncProvider(),
+        ResolutionProvider(),
+        FeatureProvider(),
+        *extra,
+        context={Settings: settings},
     )

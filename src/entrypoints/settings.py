@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -45,6 +45,43 @@ def _positive_int(name: str, raw: str) -> int:
     return value
 
 
+def _share(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number above 0 and at most 1, got {raw!r}") from None
+    if not 0 < value <= 1:
+        raise SettingsError(f"{name} must be a number above 0 and at most 1, got {raw!r}")
+    return value
+
+
+def _probability(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a probability strictly between 0 and 1, got {raw!r}") from None
+    if not 0 < value < 1:
+        raise SettingsError(f"{name} must be a probability strictly between 0 and 1, got {raw!r}")
+    return value
+
+
+def _secret_keys(name: str, raw: str) -> tuple[str, ...]:
+    keys = tuple(part.strip() for part in raw.split(",") if part.strip())
+    if not keys:
+        raise SettingsError(f"{name} is set but holds no key; unset it or list keys, newest first")
+    return keys
+
+
+def _host_map(name: str, raw: str) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for part in raw.split(","):
+        host, sep, target = part.strip().partition("=")
+        if not sep or not host or not target:
+            raise SettingsError(f"{name} must look like host=address:port,host=address:port")
+        pairs.append((host.strip(), target.strip()))
+    return tuple(pairs)
+
+
 def _log_level(name: str, raw: str) -> str:
     value = raw.strip().upper()
     if value not in _LOG_LEVELS:
@@ -83,6 +120,63 @@ _VARIABLES: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
     "XSELL_API_PORT": ("api_port", _port, "Port the HTTP API listens on."),
     "XSELL_DB_POOL_SIZE": ("db_pool_size", _positive_int, "Connections per process to PostgreSQL."),
     "XSELL_LOG_LEVEL": ("log_level", _log_level, "DEBUG, INFO, WARNING or ERROR."),
+    "XSELL_SECRET_KEYS": (
+        "secret_keys",
+        _secret_keys,
+        "Keys sealing org credentials, comma-separated, newest first. Unset: one kept in XSELL_DATA_DIR.",
+    ),
+    "XSELL_SYNC_BUDGET_SHARE": (
+        "sync_budget_share",
+        _share,
+        "Share of an org's daily API budget a sync may use before it pauses.",
+    ),
+    "XSELL_SYNC_LOOKBACK_S": (
+        "sync_lookback_s",
+        _positive_int,
+        "Seconds an incremental sync re-reads before its cursor.",
+    ),
+    "XSELL_SYNC_BULK_THRESHOLD": (
+        "sync_bulk_threshold",
+        _positive_int,
+        "Records above which a first load uses Bulk API 2.0.",
+    ),
+    "XSELL_SYNC_THREADS": (
+        "sync_threads",
+        _positive_int,
+        "Threads for blocking Salesforce calls per process.",
+    ),
+    "XSELL_SYNC_ORG_CONCURRENCY": (
+        "sync_org_concurrency",
+        _positive_int,
+        "Salesforce calls in flight at once per org.",
+    ),
+    "XSELL_SYNC_TIMEOUT_S": ("sync_timeout_s", _positive_int, "Timeout of each Salesforce HTTP call."),
+    "XSELL_SYNC_SCHEDULE": ("sync_schedule", _text, "Cron schedule on which the scheduler syncs every org."),
+    "XSELL_SALESFORCE_HOST_MAP": (
+        "salesforce_host_map",
+        _host_map,
+        "Send Salesforce hosts elsewhere over plain HTTP (host=127.0.0.1:PORT,...), e.g. the fake server.",
+    ),
+    "XSELL_WORKER_MAX_ATTEMPTS": (
+        "worker_max_attempts",
+        _positive_int,
+        "Deliveries of a job before it is quarantined as crashing its worker.",
+    ),
+    "XSELL_MATCH_AUTO_MERGE": (
+        "match_auto_merge",
+        _probability,
+        "Match probability at or above which two accounts join one customer automatically.",
+    ),
+    "XSELL_MATCH_REVIEW": (
+        "match_review",
+        _probability,
+        "Match probability at or above which a pair waits in the review queue (below auto-merge).",
+    ),
+    "XSELL_MATCH_CANNOT_LINK": (
+        "match_cannot_link",
+        _probability,
+        "Match probability below which a pair is evidence of two companies and blocks chaining.",
+    ),
 }
 
 
@@ -97,6 +191,19 @@ class Settings:
     api_port: int = 8000
     db_pool_size: int = 10
     log_level: str = "INFO"
+    secret_keys: tuple[str, ...] | None = field(default=None, repr=False)  # never printed
+    sync_budget_share: float = 0.8
+    sync_lookback_s: int = 900
+    sync_bulk_threshold: int = 10_000
+    sync_threads: int = 8
+    sync_org_concurrency: int = 4
+    sync_timeout_s: int = 60
+    sync_schedule: str = "*/15 * * * *"
+    worker_max_attempts: int = 3
+    match_auto_merge: float = 0.9
+    match_review: float = 0.5
+    match_cannot_link: float = 0.001
+    salesforce_host_map: tuple[tuple[str, str], ...] | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

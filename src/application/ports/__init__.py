@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from application.ports.cache import Cache
 from application.ports.clock import Clock
-from application.ports.crm import CrmGateway, CrmRecord, CrmRecordPage
+from application.ports.crm import CrmGateway, CrmGatewayFactory, CrmRecord, CrmRecordPage, ObjectSchema
 from application.ports.health import DependencyProbe
 from application.ports.repositories import AccountRepository, OrgRepository
 from application.ports.secret_box import SecretBox
@@ -16,9 +16,11 @@ __all__ = [
     "Cache",
     "Clock",
     "CrmGateway",
+    "CrmGatewayFactory",
     "CrmRecord",
     "CrmRecordPage",
     "DependencyProbe",
+    "ObjectSchema",
     "OrgRepository",
     "SecretBox",
     "TaskQueue",

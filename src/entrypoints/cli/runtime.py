@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -17,7 +19,22 @@ from adapters.persistence.preflight import check_database
 from application.errors import DependencyUnavailableError
 from entrypoints.settings import Settings, SettingsError
 
-__all__ = ["load_settings", "migrated", "progress", "services"]
+__all__ = ["check_port_free", "load_settings", "migrated", "progress", "services"]
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail with one line, before anything starts, when the API could not listen there."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            reason = (
+                "is already in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
+            )
+            raise click.ClickException(
+                f"{host}:{port} {reason}; choose another with --port or XSELL_API_PORT"
+            ) from None
 
 
 def load_settings() -> Settings:

@@ -1,0 +1,132 @@
+"""First full sync of a generated company group from the fake Salesforce (real HTTP, real simple-salesforce,
+Bulk API 2.0) into PostgreSQL, end to end, beside raw asyncpg COPY of the same rows in the same run.
+
+The issue's target is 3 orgs x 100k accounts; generating fake data costs ~90 us a record, so the default
+size is smaller (XSELL_BENCH_SYNC_ACCOUNTS, total accounts across the 3 orgs) to fit a few minutes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from adapters.crm.factory import ConfiguredCrmGatewayFactory
+from adapters.embedded.services import running_services
+from adapters.persistence.crm_records import SYNCED_TABLES
+from adapters.persistence.engine import create_engine, create_session_factory
+from adapters.persistence.migrations import upgrade
+from adapters.persistence.sync_unit_of_work import SqlaSyncUnitOfWork
+from adapters.security.secret_box import AesGcmSecretBox, generate_key
+from application.orgs import AddOrg
+from application.ports.crm import OrgCredentials
+from application.sync import SyncOptions, SyncOrg
+from domain.org import Org, OrgKind
+from simulators.salesforce import FakeSalesforceAdapter, FakeSalesforceServer, ServerSettings
+from simulators.salesforce.generator import GroupSpec, MemorySink, generate_company_group
+
+ACCOUNTS = int(os.environ.get("XSELL_BENCH_SYNC_ACCOUNTS", "30000"))
+
+
+class _Clock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+async def _connect(database_url: str) -> asyncpg.Connection:
+    url = make_url(database_url)
+    return await asyncpg.connect(
+        user=url.username, host=url.host or url.query.get("host"), port=url.port, database=url.database
+    )
+
+
+async def _sync(database_url: str, server: FakeSalesforceServer) -> tuple[int, float]:
+    engine = create_engine(database_url, pool_size=4)
+    factory = create_session_factory(engine)
+    box = AesGcmSecretBox([generate_key()])
+    pool = ThreadPoolExecutor(max_workers=8)
+    gateways = ConfiguredCrmGatewayFactory(
+        pool, bulk_poll_s=0.05, transport=lambda: FakeSalesforceAdapter(server.host_map())
+    )
+    for org in server.orgs:
+        app, user = org.apps[0], org.users[0]
+        credentials = OrgCredentials(
+            "password", None, user.username, app.client_id,
+            {"password": user.password, "client_secret": app.client_secret},
+        )  # fmt: skip
+        async with factory() as session:
+            entity = Org(org.name, org.name, OrgKind.SALESFORCE, org.name, "USD")
+            await AddOrg(SqlaSyncUnitOfWork(session), box, _Clock()).execute(entity, credentials)
+
+    async def one(name: str) -> int:
+        async with factory() as session:
+            use_case = SyncOrg(SqlaSyncUnitOfWork(session), gateways, box, _Clock(), SyncOptions())
+            report = await use_case.execute(name)
+        assert report.status.value == "completed", report.reason
+        return sum(c["upserted"] + c["deleted"] for c in report.counts.values())
+
+    started = time.perf_counter()
+    counts = await asyncio.gather(*(one(org.name) for org in server.orgs))
+    elapsed = time.perf_counter() - started
+    pool.shutdown()
+    await engine.dispose()
+    return sum(counts), elapsed
+
+
+async def _raw_copy(database_url: str) -> tuple[int, float]:
+    """COPY the rows the sync wrote into empty tables of the same shape: the floor of any loader."""
+    connection = await _connect(database_url)
+    try:
+        batches = []
+        for table in {t.name for t in SYNCED_TABLES.values()}:
+            rows = await connection.fetch(f"SELECT * FROM {table}")  # noqa: S608 - fixed table names
+            await connection.execute(f"CREATE TABLE raw_{table} (LIKE {table} INCLUDING DEFAULTS)")
+            batches.append((f"raw_{table}", [tuple(row.values()) for row in rows], list(rows[0].keys())))
+        started = time.perf_counter()
+        total = 0
+        for name, rows, columns in batches:
+            for start in range(0, len(rows), 50_000):
+                chunk = rows[start : start + 50_000]
+                await connection.copy_records_to_table(name, records=chunk, columns=columns)
+                total += len(chunk)
+        return total, time.perf_counter() - started
+    finally:
+        await connection.close()
+
+
+def run() -> list[dict[str, object]]:
+    sink = MemorySink()
+    generated = time.perf_counter()
+    generate_company_group(GroupSpec(orgs=3, accounts=ACCOUNTS, seed=1), sink)
+    generated = time.perf_counter() - generated
+    orgs = sink.orgs()
+    with (
+        tempfile.TemporaryDirectory() as data,
+        running_services(None, None, Path(data)) as urls,
+        FakeSalesforceServer(orgs, ServerSettings(bulk_default_max_records=50_000)) as server,
+    ):
+        upgrade(urls.database_url)
+        synced, sync_s = asyncio.run(_sync(urls.database_url, server))
+        copied, copy_s = asyncio.run(_raw_copy(urls.database_url))
+    sync_rate, copy_rate = synced / sync_s, copied / copy_s
+    return [
+        {
+            "stage": f"first full sync, 3 orgs, {ACCOUNTS:,} accounts, {synced:,} records"
+            f" (generated in {generated:.0f} s)",
+            "figure": f"{sync_rate:,.0f} records/s ({sync_s:.1f} s)",
+            "baseline": f"{copy_rate:,.0f} rows/s raw asyncpg COPY ({copy_s:.1f} s)",
+            "ratio": sync_rate / copy_rate,
+        }
+    ]
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(row)

@@ -1,0 +1,163 @@
+"""Canonical field values: what every CRM adapter turns REST JSON, Bulk CSV and CSV exports into."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from application.ports.crm import CrmRecord, CrmValue, ObjectSchema
+from domain.ids import SalesforceId
+
+__all__ = [
+    "SKIPPED_TYPES",
+    "RecordReader",
+    "format_datetime",
+    "parse_datetime",
+    "soql_datetime",
+]
+
+# Compound and binary types: their components are separate fields, or they cannot be queried in bulk.
+SKIPPED_TYPES = frozenset({"address", "location", "base64", "anyType", "complexvalue", "json"})
+_BOOLEAN = {"true": True, "false": False, "1": True, "0": False}
+_DATETIME = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+def _utc_millis(text: str) -> bool:
+    """True for the two forms Salesforce sends: `…00.000+0000` (REST) and `…00.000Z` (Bulk 2.0)."""
+    return (len(text) == 28 and text.endswith("+0000")) or (len(text) == 24 and text[-1] == "Z")
+
+
+def parse_datetime(text: str) -> datetime:
+    """`2024-11-07T07:00:00.000+0000`, `…Z`, `…+00:00` → aware UTC datetime; raises ValueError."""
+    if _utc_millis(text) and text[19] == ".":
+        return datetime.fromisoformat(text[:23]).replace(tzinfo=UTC)
+    match = _DATETIME.match(text.strip())
+    if match is None:
+        raise ValueError(f"not a datetime: {text!r}")
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    micros = int((fraction or "0")[:6].ljust(6, "0"))
+    moment = datetime(
+        int(year), int(month), int(day), int(hour), int(minute), int(second), micros, tzinfo=UTC
+    )
+    if zone and zone != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        digits = zone[1:].replace(":", "")
+        moment -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return moment
+
+
+def format_datetime(moment: datetime) -> str:
+    """The canonical text of a datetime: UTC, milliseconds, `Z`."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def soql_datetime(moment: datetime) -> str:
+    """A SOQL datetime literal (pass SOQL through `params=` so the `+`/`:` survive URL encoding)."""
+    return format_datetime(moment)
+
+
+def _text(raw: Any) -> CrmValue:
+    if raw is None or raw == "":
+        return None
+    return str(raw)
+
+
+def _boolean(raw: Any) -> CrmValue:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, bool):
+        return raw
+    return _BOOLEAN[str(raw).strip().lower()]
+
+
+def _integer(raw: Any) -> CrmValue:
+    if raw is None or raw == "":
+        return None
+    return int(float(raw))
+
+
+def _number(raw: Any) -> CrmValue:
+    if raw is None or raw == "":
+        return None
+    return float(raw)
+
+
+def _date(raw: Any) -> CrmValue:
+    if raw is None or raw == "":
+        return None
+    return str(raw)[:10]
+
+
+def _datetime(raw: Any) -> CrmValue:
+    if raw is None or raw == "":
+        return None
+    text = str(raw)
+    if _utc_millis(text) and text[19] == ".":
+        return text[:23] + "Z"  # already UTC to the millisecond: skip the parse (hot path)
+    return format_datetime(parse_datetime(text))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _normalised_id(text: str) -> str:
+    # Lookups repeat (owners, accounts, price book entries), so the checksum is worth caching.
+    return SalesforceId.parse(text).value
+
+
+def _identifier(raw: Any) -> CrmValue:
+    if raw is None or raw == "":
+        return None
+    return _normalised_id(str(raw))
+
+
+_CONVERTERS: dict[str, Callable[[Any], CrmValue]] = {
+    "boolean": _boolean,
+    "int": _integer,
+    "double": _number,
+    "currency": _number,
+    "percent": _number,
+    "date": _date,
+    "datetime": _datetime,
+    "id": _identifier,
+    "reference": _identifier,
+}
+
+
+def _flatten(raw: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> None:
+    for key, value in raw.items():
+        if key == "attributes":
+            continue
+        if isinstance(value, Mapping):
+            # Relationship objects (`Owner: {Name: …}`) and compound fields become dotted names.
+            _flatten(value, f"{prefix}{key}.", out)
+        else:
+            out[f"{prefix}{key}"] = value
+
+
+class RecordReader:
+    """Turns raw rows of one object (JSON records or CSV dicts) into CrmRecords, typed by its schema."""
+
+    def __init__(self, schema: ObjectSchema) -> None:
+        self._fields = [
+            (name, _CONVERTERS.get(kind, _text))
+            for name, kind in schema.fields.items()
+            if name not in ("Id", "SystemModstamp", "IsDeleted")
+        ]
+
+    def read(self, raw: Mapping[str, Any]) -> CrmRecord:
+        if any(isinstance(value, Mapping) for value in raw.values()):
+            flat: dict[str, Any] = {}
+            _flatten(raw, "", flat)
+            raw = flat
+        deleted = raw.get("IsDeleted")
+        return CrmRecord(
+            id=_normalised_id(str(raw["Id"])),
+            modstamp=parse_datetime(str(raw["SystemModstamp"])),
+            is_deleted=bool(_boolean(deleted)) if deleted is not None else False,
+            values={name: convert(raw.get(name)) for name, convert in self._fields},
+        )

@@ -1,0 +1,1 @@
+"""The feature store's adapters: the registry with its pandas computation, PostgreSQL and Redis stores."""

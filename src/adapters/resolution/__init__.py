@@ -1,0 +1,1 @@
+"""Resolution adapters: vectorised blocking and pair scoring with numpy, scipy and rapidfuzz."""

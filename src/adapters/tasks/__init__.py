@@ -1,0 +1,1 @@
+"""Background jobs on Dramatiq: the Redis broker, the sync actors, the quarantine of crashing messages."""

@@ -1,0 +1,83 @@
+"""The sync actors on a Dramatiq RedisBroker. Messages carry org ids only, never credentials.
+
+The worker and the scheduler both call `declare_sync_actors`: the worker with a runner that does the work,
+the scheduler (which only sends) without one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import AsyncIO
+from redis import Redis
+
+from adapters.tasks.quarantine import AttemptLimit
+
+__all__ = ["SyncActors", "SyncRunner", "TransientSyncError", "create_broker", "declare_sync_actors"]
+
+QUEUE = "sync"
+# A backlog of sync triggers older than this (an outage) is dropped: the next schedule covers it.
+MAX_AGE_MS = 60 * 60 * 1000
+TIME_LIMIT_MS = 2 * 60 * 60 * 1000
+
+
+class TransientSyncError(Exception):
+    """The sync failed in a way worth retrying later (the CRM kept timing out, for instance)."""
+
+
+class SyncRunner(Protocol):
+    async def sync_org(self, org_id: str, full: bool) -> None:
+        """Run one sync; raise TransientSyncError when it should be retried."""
+        ...
+
+    async def org_ids(self) -> list[str]:
+        """Orgs a scheduled sync covers (not those waiting for a human)."""
+        ...
+
+
+@dataclass(frozen=True)
+class SyncActors:
+    sync_org: dramatiq.Actor[Any, Any]
+    sync_all: dramatiq.Actor[Any, Any]
+
+
+def create_broker(redis_url: str, *, max_attempts: int, heartbeat_timeout_ms: int = 60_000) -> RedisBroker:
+    broker = RedisBroker(  # type: ignore[no-untyped-call]
+        url=redis_url, namespace="xsell", heartbeat_timeout=heartbeat_timeout_ms
+    )
+    broker.add_middleware(AsyncIO())
+    broker.add_middleware(AttemptLimit(Redis.from_url(redis_url), max_attempts))
+    return broker
+
+
+def declare_sync_actors(broker: dramatiq.Broker, runner: SyncRunner | None) -> SyncActors:
+    def _runner() -> SyncRunner:
+        if runner is None:
+            raise RuntimeError("this process only sends sync jobs")
+        return runner
+
+    async def sync_org(org_id: str, full: bool = False) -> None:
+        await _runner().sync_org(org_id, full)
+
+    async def sync_all() -> None:
+        for org_id in await _runner().org_ids():
+            org_actor.send(org_id)
+
+    org_actor: dramatiq.Actor[Any, Any] = dramatiq.actor(
+        broker=broker,
+        actor_name="sync_org",
+        queue_name=QUEUE,
+        max_retries=3,
+        min_backoff=15_000,
+        max_backoff=600_000,
+        retry_when=lambda retries, error: isinstance(error, TransientSyncError) and retries < 3,
+        max_age=MAX_AGE_MS,
+        time_limit=TIME_LIMIT_MS,
+    )(sync_org)
+    all_actor: dramatiq.Actor[Any, Any] = dramatiq.actor(
+        broker=broker, actor_name="sync_all", queue_name=QUEUE, max_retries=0, max_age=MAX_AGE_MS
+    )(sync_all)
+    return SyncActors(org_actor, all_actor)

@@ -1,0 +1,159 @@
+"""Sync persistence ports: synced records, cursors, sync runs, org sync state and sealed credentials."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+from uuid import UUID
+
+from application.ports.crm import CrmRecord
+from application.ports.repositories import OrgRepository
+from domain.sync import ApiUsage, OrgSyncState, SyncCursor, SyncRunStatus
+
+__all__ = [
+    "CredentialRepository",
+    "CrmRecordRepository",
+    "OrgStatus",
+    "OrgStatusRepository",
+    "SealedCredentials",
+    "StoredCursor",
+    "SyncCursorRepository",
+    "SyncRun",
+    "SyncRunRepository",
+    "SyncUnitOfWork",
+]
+
+
+@dataclass(frozen=True)
+class SealedCredentials:
+    """An org's login details; `sealed` holds every secret encrypted together and bound to the org id."""
+
+    org_id: str
+    flow: str
+    login_url: str | None
+    username: str | None
+    client_id: str | None
+    sealed: bytes = field(repr=False)
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredCursor:
+    cursor: SyncCursor
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OrgStatus:
+    state: OrgSyncState
+    reason: str | None = None
+    usage: ApiUsage | None = None
+
+
+@dataclass
+class SyncRun:
+    """One sync of one org: when, how it ended, per-object counts and the errors met."""
+
+    id: UUID
+    org_id: str
+    trigger: str
+    full: bool
+    started_at: datetime
+    status: SyncRunStatus = SyncRunStatus.RUNNING
+    status_reason: str | None = None
+    finished_at: datetime | None = None
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    usage: ApiUsage | None = None
+
+
+class CrmRecordRepository(Protocol):
+    async def upsert(
+        self, org_id: str, sobject: str, records: Sequence[CrmRecord], default_currency: str
+    ) -> None:
+        """Insert or update by (org, id); a stored row is only replaced by one with a SystemModstamp at
+        least as new, so replays and reordering change nothing."""
+        ...
+
+    async def count_live(self, org_id: str, sobject: str) -> int:
+        """Records of this object held for the org and not deleted."""
+        ...
+
+
+class SyncCursorRepository(Protocol):
+    async def get(self, org_id: str, sobject: str) -> StoredCursor | None: ...
+
+    async def advance(self, org_id: str, sobject: str, cursor: SyncCursor, fields: Sequence[str]) -> None:
+        """Store the cursor unless the stored one is later: a cursor never moves backwards."""
+        ...
+
+    async def reset(self, org_id: str) -> None:
+        """Forget every cursor of the org (a full re-sync)."""
+        ...
+
+
+class SyncRunRepository(Protocol):
+    async def add(self, run: SyncRun) -> None: ...
+
+    async def update(self, run: SyncRun) -> None: ...
+
+    async def recent(self, org_id: str, limit: int) -> list[SyncRun]: ...
+
+    async def add_reconciliation(
+        self, run_id: UUID, sobject: str, xsell_count: int, crm_count: int, checked_at: datetime
+    ) -> None: ...
+
+
+class OrgStatusRepository(Protocol):
+    async def get(self, org_id: str) -> OrgStatus | None: ...
+
+    async def set(self, org_id: str, status: OrgStatus) -> None: ...
+
+    async def remove_org(self, org_id: str) -> bool:
+        """Delete the org with everything synced for it; False when there was no such org."""
+        ...
+
+
+class CredentialRepository(Protocol):
+    async def get(self, org_id: str) -> SealedCredentials | None: ...
+
+    async def put(self, credentials: SealedCredentials) -> None:
+        """Insert or replace the org's credentials."""
+        ...
+
+    async def list(self) -> list[SealedCredentials]: ...
+
+
+class SyncUnitOfWork(Protocol):
+    """One transaction at a time over the sync tables; rolls back on exit whatever was not committed."""
+
+    @property
+    def orgs(self) -> OrgRepository: ...
+
+    @property
+    def org_status(self) -> OrgStatusRepository: ...
+
+    @property
+    def credentials(self) -> CredentialRepository: ...
+
+    @property
+    def records(self) -> CrmRecordRepository: ...
+
+    @property
+    def cursors(self) -> SyncCursorRepository: ...
+
+    @property
+    def runs(self) -> SyncRunRepository: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...

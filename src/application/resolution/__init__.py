@@ -1,0 +1,1 @@
+"""Customer resolution and the product crosswalk: use cases and the ports they need."""

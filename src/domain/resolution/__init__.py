@@ -1,0 +1,1 @@
+"""Entity-resolution rules: normalisation, the match model, decisions, clustering and stable identity."""

@@ -1,0 +1,189 @@
+"""`xsell demo`: the whole product on one machine — fake Salesforce orgs, sync, resolution, API, worker."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from application.orgs import AddOrg, ListOrgs
+from application.ports.crm import OrgCredentials
+from application.resolution.resolve import ResolveCustomers
+from domain.org import Org, OrgKind
+from entrypoints.cli.app import cli
+from entrypoints.cli.runtime import load_settings, migrated, progress, services
+from entrypoints.cli.serve import api_address, serve_api
+from entrypoints.cli.sync import sync_orgs
+from entrypoints.container import make_container
+from entrypoints.settings import Settings
+from simulators.salesforce import FakeSalesforceServer
+from simulators.salesforce.generator import GroupSpec, MemorySink, generate_company_group
+from simulators.salesforce.org import FakeOrg
+
+__all__ = ["demo"]
+
+_LOGIN_URL = "https://login.salesforce.com"
+
+
+@contextmanager
+def _fake_salesforce(data_dir: Path, accounts: int, seed: int) -> Iterator[FakeSalesforceServer]:
+    """A generated company group served on localhost; the same seed gives the same orgs on every run."""
+    sink = MemorySink()
+    truth = data_dir / "fake-salesforce" / "ground_truth.jsonl"
+    truth.parent.mkdir(parents=True, exist_ok=True)
+    with progress(f"generating a company group of about {accounts:,} accounts in 3 orgs"):
+        generate_company_group(GroupSpec(orgs=3, accounts=accounts, seed=seed), sink, truth)
+    with ExitStack() as stack:
+        with progress("starting the fake Salesforce orgs"):
+            server = stack.enter_context(FakeSalesforceServer(sink.orgs(seed)))
+        yield server
+
+
+def _org_and_login(fake: FakeOrg) -> tuple[Org, OrgCredentials]:
+    user = fake.users[0]
+    app = fake.apps[0]
+    org = Org(
+        id=fake.name,
+        name=f"Business unit {fake.name.upper()}",
+        kind=OrgKind.SALESFORCE,
+        business_unit=fake.name,
+        currency=fake.data.currency,
+        external_id=fake.org_id,
+    )
+    credentials = OrgCredentials(
+        flow="password",
+        login_url=_LOGIN_URL,
+        username=user.username,
+        client_id=app.client_id,
+        secrets={
+            "password": user.password,
+            "security_token": user.security_token,
+            "client_secret": app.client_secret,
+        },
+    )
+    return org, credentials
+
+
+async def _connect_orgs(settings: Settings, server: FakeSalesforceServer) -> list[str]:
+    """Register each fake org once; later runs find them and keep their sync cursors."""
+    container = make_container(settings)
+    try:
+        async with container() as request:
+            known = {summary.org.id for summary in await (await request.get(ListOrgs)).execute()}
+        for fake in server.orgs:
+            if fake.name in known:
+                continue
+            org, credentials = _org_and_login(fake)
+            async with container() as request:
+                await (await request.get(AddOrg)).execute(org, credentials)
+        return [fake.name for fake in server.orgs]
+    finally:
+        await container.close()
+
+
+def _resolve(settings: Settings) -> str:
+    async def run() -> Any:
+        container = make_container(settings)
+        try:
+            async with container() as request:
+                use_case = await request.get(ResolveCustomers)
+                return await use_case.execute(full=False, retrain=False, progress=lambda _line: None)
+        finally:
+            await container.close()
+
+    report = asyncio.run(run())
+    return (
+        f"{report.customers:,} customers from {report.accounts:,} accounts, "
+        f"{report.multi_org_customers:,} in several orgs, {report.review_pairs:,} pairs to review"
+    )
+
+
+@contextmanager
+def _background(settings: Settings, *commands: list[str]) -> Iterator[None]:
+    """Worker and scheduler as child processes on the same database, Redis and fake orgs."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": settings.database_url or "",
+            "REDIS_URL": settings.redis_url or "",
+            "XSELL_DATA_DIR": str(settings.data_dir),
+            "XSELL_SALESFORCE_HOST_MAP": ",".join(f"{h}={t}" for h, t in settings.salesforce_host_map or ()),
+        }
+    )
+    xsell = str(Path(sys.executable).parent / "xsell")
+    children = [
+        subprocess.Popen([xsell, *command], env=env, stdin=subprocess.DEVNULL)  # noqa: S603
+        for command in commands
+    ]
+    try:
+        yield
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+@cli.command()
+@click.option("--host", help="Address to listen on (default: XSELL_API_HOST or 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), help="API port (default: XSELL_API_PORT or 8000).")
+@click.option(
+    "--accounts",
+    type=click.IntRange(30, 200_000),
+    default=600,
+    show_default=True,
+    help="Size of the generated company group.",
+)
+@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the generated company group.")
+def demo(host: str | None, port: int | None, accounts: int, seed: int) -> None:
+    """Run everything on this machine, with generated data: nothing to install or configure.
+
+    Starts embedded PostgreSQL and Redis, three fake Salesforce orgs of one company group, syncs them,
+    recognises the customers they share, then serves the API with a background worker and scheduler.
+    Data stays in XSELL_DATA_DIR (default ./.xsell): a second run syncs incrementally.
+    """
+    settings = load_settings()
+    host, port = api_address(settings, host, port)
+    click.echo("xsell demo", err=True)
+    with services(settings) as resolved:
+        migrated(resolved)
+        with _fake_salesforce(resolved.data_dir, accounts, seed) as server:
+            resolved = dataclasses.replace(resolved, salesforce_host_map=tuple(server.host_map().items()))
+            with progress("connecting the orgs (credentials encrypted at rest)"):
+                org_ids = asyncio.run(_connect_orgs(resolved, server))
+            if not asyncio.run(sync_orgs(resolved, tuple(org_ids), full=False)):
+                raise click.ClickException("the first sync did not complete; see above")
+            with progress("recognising customers across orgs"):
+                summary = _resolve(resolved)
+            click.echo(f"  {summary}", err=True)
+            base = f"http://{host}:{port}"
+            click.echo(
+                "\n".join(
+                    [
+                        "",
+                        f"  API          {base}/api/v1/accounts",
+                        f"  API docs     {base}/schema",
+                        f"  Health       {base}/health   Readiness {base}/ready",
+                        f"  Salesforce   {server.login_url}  (fake orgs: {', '.join(org_ids)})",
+                        f"  Data folder  {settings.data_dir.resolve()}",
+                        "",
+                        "  A worker and a scheduler run in the background (xsell worker, xsell scheduler).",
+                        "  Press Ctrl-C to stop; every server stops with it.",
+                        "",
+                    ]
+                ),
+                err=True,
+            )
+            with _background(resolved, ["worker", "--threads", "2"], ["scheduler"]):
+                serve_api(resolved, host, port)

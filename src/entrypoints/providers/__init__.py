@@ -1,0 +1,1 @@
+"""dishka providers, one module per feature, added to the container by `make_container`."""

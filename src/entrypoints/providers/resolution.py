@@ -1,0 +1,66 @@
+"""Wiring of customer resolution and the product crosswalk: scorer, thresholds, unit of work, use cases."""
+
+from __future__ import annotations
+
+from dishka import Provider, Scope, provide
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.persistence.resolution_unit_of_work import SqlaResolutionUnitOfWork
+from adapters.resolution.rapidfuzz_scorer import RapidfuzzPairScorer
+from application.ports import Clock
+from application.resolution.crosswalk import (
+    AddProductFamily,
+    AssignProductFamily,
+    ConfirmProductFamily,
+    ListCrosswalk,
+    SuggestProductFamilies,
+)
+from application.resolution.export import ExportCustomers
+from application.resolution.ports import PairScorer, ResolutionUnitOfWork
+from application.resolution.resolve import ResolveCustomers
+from application.resolution.review import (
+    DecideMatch,
+    ListReviewQueue,
+    MergeCustomers,
+    SplitCustomer,
+    UndoCustomerChange,
+)
+from domain.resolution.decisions import MatchThresholds
+from entrypoints.settings import Settings
+
+__all__ = ["ResolutionProvider"]
+
+
+class ResolutionProvider(Provider):
+    @provide(scope=Scope.APP)
+    def thresholds(self, settings: Settings) -> MatchThresholds:
+        return MatchThresholds(settings.match_auto_merge, settings.match_review, settings.match_cannot_link)
+
+    @provide(scope=Scope.APP)
+    def scorer(self) -> PairScorer:
+        return RapidfuzzPairScorer()
+
+    @provide(scope=Scope.REQUEST)
+    def unit_of_work(self, session: AsyncSession) -> ResolutionUnitOfWork:
+        return SqlaResolutionUnitOfWork(session)
+
+    @provide(scope=Scope.REQUEST)
+    def resolve(
+        self, uow: ResolutionUnitOfWork, scorer: PairScorer, clock: Clock, thresholds: MatchThresholds
+    ) -> ResolveCustomers:
+        return ResolveCustomers(uow, scorer, clock, thresholds)
+
+    @provide(scope=Scope.REQUEST)
+    def review(self, uow: ResolutionUnitOfWork, thresholds: MatchThresholds) -> ListReviewQueue:
+        return ListReviewQueue(uow, thresholds)
+
+    merge = provide(MergeCustomers, scope=Scope.REQUEST)
+    split = provide(SplitCustomer, scope=Scope.REQUEST)
+    undo = provide(UndoCustomerChange, scope=Scope.REQUEST)
+    decide = provide(DecideMatch, scope=Scope.REQUEST)
+    export = provide(ExportCustomers, scope=Scope.REQUEST)
+    suggest = provide(SuggestProductFamilies, scope=Scope.REQUEST)
+    crosswalk = provide(ListCrosswalk, scope=Scope.REQUEST)
+    add_family = provide(AddProductFamily, scope=Scope.REQUEST)
+    assign_family = provide(AssignProductFamily, scope=Scope.REQUEST)
+    confirm_family = provide(ConfirmProductFamily, scope=Scope.REQUEST)

@@ -1,0 +1,112 @@
+"""Wiring of the sync and org administration: secret box, thread pool, CRM gateways, use cases."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+from dishka import Provider, Scope, provide
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.crm.factory import ConfiguredCrmGatewayFactory
+from adapters.persistence.sync_unit_of_work import SqlaSyncUnitOfWork
+from adapters.security.secret_box import AesGcmSecretBox, generate_key
+from application.orgs import AddOrg, ListOrgs, RemoveOrg, RotateOrgSecrets, TestOrg
+from application.ports import Clock, CrmGatewayFactory, SecretBox
+from application.ports.sync import SyncUnitOfWork
+from application.sync import SyncOptions, SyncOrg
+from entrypoints.settings import Settings
+from simulators.salesforce import FakeSalesforceAdapter
+
+__all__ = ["SyncProvider", "resolve_secret_keys"]
+
+KEY_FILE = "secret.keys"
+
+
+def resolve_secret_keys(settings: Settings) -> list[str]:
+    """XSELL_SECRET_KEYS, or the key kept in XSELL_DATA_DIR/secret.keys (created 0600 on first use)."""
+    if settings.secret_keys:
+        return list(settings.secret_keys)
+    path = Path(settings.data_dir) / KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process created it a moment ago
+        else:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(generate_key() + "\n")
+    return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+
+
+def sync_options(settings: Settings) -> SyncOptions:
+    return SyncOptions(
+        budget_share=settings.sync_budget_share,
+        lookback=timedelta(seconds=settings.sync_lookback_s),
+        bulk_threshold=settings.sync_bulk_threshold,
+    )
+
+
+class SyncProvider(Provider):
+    @provide(scope=Scope.APP)
+    def secret_box(self, settings: Settings) -> SecretBox:
+        return AesGcmSecretBox(resolve_secret_keys(settings))
+
+    @provide(scope=Scope.APP)
+    def pool(self, settings: Settings) -> Iterator[ThreadPoolExecutor]:
+        pool = ThreadPoolExecutor(max_workers=settings.sync_threads, thread_name_prefix="salesforce")
+        yield pool
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    @provide(scope=Scope.APP)
+    def gateways(self, settings: Settings, pool: ThreadPoolExecutor) -> CrmGatewayFactory:
+        host_map = dict(settings.salesforce_host_map or ())
+        return ConfiguredCrmGatewayFactory(
+            pool,
+            concurrency=settings.sync_org_concurrency,
+            timeout_s=settings.sync_timeout_s,
+            transport=(lambda: FakeSalesforceAdapter(host_map)) if host_map else None,
+        )
+
+    @provide(scope=Scope.APP)
+    def options(self, settings: Settings) -> SyncOptions:
+        return sync_options(settings)
+
+    @provide(scope=Scope.REQUEST)
+    def sync_unit_of_work(self, session: AsyncSession) -> SyncUnitOfWork:
+        return SqlaSyncUnitOfWork(session)
+
+    @provide(scope=Scope.REQUEST)
+    def sync_org(
+        self,
+        uow: SyncUnitOfWork,
+        gateways: CrmGatewayFactory,
+        box: SecretBox,
+        clock: Clock,
+        options: SyncOptions,
+    ) -> SyncOrg:
+        return SyncOrg(uow, gateways, box, clock, options)
+
+    @provide(scope=Scope.REQUEST)
+    def add_org(self, uow: SyncUnitOfWork, box: SecretBox, clock: Clock) -> AddOrg:
+        return AddOrg(uow, box, clock)
+
+    @provide(scope=Scope.REQUEST)
+    def list_orgs(self, uow: SyncUnitOfWork) -> ListOrgs:
+        return ListOrgs(uow)
+
+    @provide(scope=Scope.REQUEST)
+    def remove_org(self, uow: SyncUnitOfWork) -> RemoveOrg:
+        return RemoveOrg(uow)
+
+    @provide(scope=Scope.REQUEST)
+    def test_org(self, uow: SyncUnitOfWork, gateways: CrmGatewayFactory, box: SecretBox) -> TestOrg:
+        return TestOrg(uow, gateways, box)
+
+    @provide(scope=Scope.REQUEST)
+    def rotate_secrets(self, uow: SyncUnitOfWork, box: SecretBox, clock: Clock) -> RotateOrgSecrets:
+        return RotateOrgSecrets(uow, box, clock)

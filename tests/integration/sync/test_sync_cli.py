@@ -1,0 +1,46 @@
+"""`xsell orgs` and `xsell sync` end to end on a CSV org: add, test, list, sync with progress, bad input."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from adapters.embedded.services import ServiceUrls
+from simulators.salesforce.generator import CsvSink, GroupSpec, generate_company_group
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _xsell(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-c", "from entrypoints.cli import main; main()", *args]
+    return subprocess.run(
+        command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@pytest.mark.slow
+def test_add_test_list_and_sync_a_csv_org(database_url: str, services: ServiceUrls, tmp_path: Path) -> None:
+    generate_company_group(GroupSpec(orgs=1, accounts=30, seed=2), CsvSink(tmp_path / "exports"))
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": services.redis_url,
+        "XSELL_DATA_DIR": str(tmp_path / "data"),
+        "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
+    }
+    added = _xsell(env, "orgs", "add", "files", "--name", "Files", "--kind", "csv",
+                   "--folder", str(tmp_path / "exports" / "bu1"))  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert (tmp_path / "data" / "secret.keys").stat().st_mode & 0o777 == 0o600
+    assert _xsell(env, "orgs", "test", "files").returncode == 0
+    synced = _xsell(env, "sync", "--org", "files")
+    assert synced.returncode == 0, synced.stderr
+    assert "files: completed" in synced.stdout and "Account" in synced.stderr
+    listed = _xsell(env, "orgs", "list")
+    assert "files" in listed.stdout and "completed" in listed.stdout
+    unknown = _xsell(env, "sync", "--org", "nope")
+    assert unknown.returncode == 1 and "no org 'nope'" in unknown.stderr and "Traceback" not in unknown.stderr
