@@ -13,6 +13,7 @@ import dataclasses
 import gc
 import importlib
 import importlib.metadata
+import io
 import itertools
 import os
 import random
@@ -20,6 +21,7 @@ import resource
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
@@ -211,7 +213,7 @@ def speed(n: int, *, distinct: bool = True) -> dict[str, float]:
     }
 
 
-def _installed(package: str, *, with_dependencies: bool = True) -> bool:
+def _installed(package: str) -> bool:
     """Make a benchmark-only package importable, installing it into this environment when missing.
 
     Returns True when it had to be installed (the report says so).
@@ -223,9 +225,26 @@ def _installed(package: str, *, with_dependencies: bool = True) -> bool:
         pass
     print(f"bench resolve: installing {package} (benchmark only) ...", file=sys.stderr, flush=True)
     command = [sys.executable, "-m", "pip", "install", "--quiet", package]
-    subprocess.run(command if with_dependencies else [*command, "--no-deps"], check=True)
+    subprocess.run(command, check=True)
     importlib.invalidate_caches()
     return True
+
+
+def _emm_wheel() -> tuple[Path, bool]:
+    """The `emm` wheel, downloaded once without installing it: only its data file is read, and
+    installing it would pin old rapidfuzz and scikit-learn and break `pip check` of this environment.
+
+    Returns the wheel's path and whether it had to be downloaded (the report says so).
+    """
+    cache = Path(".xsell") / "bench-cache"
+    wheels = sorted(cache.glob("emm-*.whl"))
+    if wheels:
+        return wheels[-1], False
+    print("bench resolve: downloading the emm wheel for its labelled data ...", file=sys.stderr, flush=True)
+    cache.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"]
+    subprocess.run([*command, "-d", str(cache), "emm"], check=True)
+    return sorted(cache.glob("emm-*.whl"))[-1], True
 
 
 def _cleaned(records: list[ResolutionRecord]) -> list[dict[str, str | None]]:
@@ -320,11 +339,12 @@ def public_kvk() -> dict[str, float]:
     agree, so names alone rarely merge), and the name comparison alone on every labelled pair
     (a match when it reaches "close" or "exact").
     """
-    installed = _installed("emm", with_dependencies=False)  # only its data file is read
+    wheel, installed = _emm_wheel()
     import pandas as pd
 
-    path = importlib.metadata.distribution("emm").locate_file("emm/data/unittest_sample_namepairs.csv.gz")
-    labelled = pd.read_csv(str(path))
+    with zipfile.ZipFile(wheel) as archive:
+        data = archive.read("emm/data/unittest_sample_namepairs.csv.gz")
+    labelled = pd.read_csv(io.BytesIO(data), compression="gzip")
     records: dict[AccountKey, ResolutionRecord] = {}
     pairs: list[tuple[AccountKey, AccountKey]] = []
     truth: list[bool] = []
@@ -411,7 +431,7 @@ def run() -> list[dict[str, object]]:
         }
     )
     kvk = public_kvk()
-    installed = " (emm installed for the benchmark)" if kvk["installed"] else ""
+    installed = " (emm wheel downloaded for its data)" if kvk["installed"] else ""
     rows.append(
         {
             "stage": f"resolve public KVK company-name pairs ({kvk['pairs']:.0f} labelled, "
