@@ -34,8 +34,7 @@ from domain.errors import DomainError
 from domain.ids import SalesforceId
 from domain.product import ProductKey
 from entrypoints.cli.app import cli
-from entrypoints.cli.runtime import load_settings, migrated, services
-from entrypoints.container import make_container
+from entrypoints.cli.runtime import app_container, load_settings, migrated, services
 from entrypoints.settings import Settings
 
 __all__ = ["customers", "matches", "products", "resolve"]
@@ -86,16 +85,12 @@ def _run(use: type[T], call: Callable[[T], Awaitable[Any]], *, migrate: bool = T
 
 
 async def _call(settings: Settings, use: type[T], call: Callable[[T], Awaitable[Any]]) -> Any:
-    container = make_container(settings)
-    try:
-        async with container() as request:
-            try:
-                use_case = await request.get(use)
-            except DomainError as exc:  # thresholds out of order in the environment
-                raise click.ClickException(f"configuration: {exc}") from None
-            return await call(use_case)
-    finally:
-        await container.close()
+    async with app_container(settings) as container, container() as request:
+        try:
+            use_case = await request.get(use)
+        except DomainError as exc:  # thresholds out of order in the environment
+            raise click.ClickException(f"configuration: {exc}") from None
+        return await call(use_case)
 
 
 @cli.command()

@@ -10,7 +10,6 @@ import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -19,10 +18,9 @@ from application.ports.crm import OrgCredentials
 from application.resolution.resolve import ResolveCustomers
 from domain.org import Org, OrgKind
 from entrypoints.cli.app import cli
-from entrypoints.cli.runtime import load_settings, migrated, progress, services
+from entrypoints.cli.runtime import app_container, load_settings, migrated, progress, run_use_case, services
 from entrypoints.cli.serve import api_address, serve_api
 from entrypoints.cli.sync import sync_orgs
-from entrypoints.container import make_container
 from entrypoints.settings import Settings
 from simulators.salesforce import FakeSalesforceServer
 from simulators.salesforce.generator import GroupSpec, MemorySink, generate_company_group
@@ -74,8 +72,7 @@ def _org_and_login(fake: FakeOrg) -> tuple[Org, OrgCredentials]:
 
 async def _connect_orgs(settings: Settings, server: FakeSalesforceServer) -> list[str]:
     """Register each fake org once; later runs find them and keep their sync cursors."""
-    container = make_container(settings)
-    try:
+    async with app_container(settings) as container:
         async with container() as request:
             known = {summary.org.id for summary in await (await request.get(ListOrgs)).execute()}
         for fake in server.orgs:
@@ -85,21 +82,16 @@ async def _connect_orgs(settings: Settings, server: FakeSalesforceServer) -> lis
             async with container() as request:
                 await (await request.get(AddOrg)).execute(org, credentials)
         return [fake.name for fake in server.orgs]
-    finally:
-        await container.close()
 
 
 def _resolve(settings: Settings) -> str:
-    async def run() -> Any:
-        container = make_container(settings)
-        try:
-            async with container() as request:
-                use_case = await request.get(ResolveCustomers)
-                return await use_case.execute(full=False, retrain=False, progress=lambda _line: None)
-        finally:
-            await container.close()
-
-    report = asyncio.run(run())
+    report = asyncio.run(
+        run_use_case(
+            settings,
+            ResolveCustomers,
+            lambda use_case: use_case.execute(full=False, retrain=False, progress=lambda _line: None),
+        )
+    )
     return (
         f"{report.customers:,} customers from {report.accounts:,} accounts, "
         f"{report.multi_org_customers:,} in several orgs, {report.review_pairs:,} pairs to review"

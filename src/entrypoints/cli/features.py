@@ -12,8 +12,7 @@ from application.features import BuildFeatures, BuildReport, ListFeatureDefiniti
 from domain.errors import DomainError
 from domain.feature_definition import FeatureDefinition, FeatureEntity
 from entrypoints.cli.app import cli
-from entrypoints.cli.runtime import load_settings, migrated, services
-from entrypoints.container import make_container
+from entrypoints.cli.runtime import load_settings, migrated, run_use_case, services
 from entrypoints.settings import Settings
 
 __all__ = ["features"]
@@ -45,12 +44,10 @@ def list_features(entity: str | None) -> None:
 
 
 async def _list(settings: Settings, entity: FeatureEntity | None) -> tuple[str, list[FeatureDefinition]]:
-    container = make_container(settings)
-    try:
-        async with container() as request:
-            return (await request.get(ListFeatureDefinitions)).execute(entity)
-    finally:
-        await container.close()
+    async def listed(use_case: ListFeatureDefinitions) -> tuple[str, list[FeatureDefinition]]:
+        return use_case.execute(entity)
+
+    return await run_use_case(settings, ListFeatureDefinitions, listed)
 
 
 @features.command()
@@ -92,12 +89,10 @@ def build(as_of: dt.datetime | None, offline_only: bool) -> None:
 
 
 async def _build(settings: Settings, as_of: dt.date, publish: bool) -> BuildReport:
-    container = make_container(settings)
-    try:
-        async with container() as request:
-            use_case = await request.get(BuildFeatures)
-            return await use_case.execute(
-                as_of, publish=publish, on_step=lambda step: click.echo(f"  {step} ...", err=True)
-            )
-    finally:
-        await container.close()
+    return await run_use_case(
+        settings,
+        BuildFeatures,
+        lambda use_case: use_case.execute(
+            as_of, publish=publish, on_step=lambda step: click.echo(f"  {step} ...", err=True)
+        ),
+    )

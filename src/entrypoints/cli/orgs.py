@@ -17,8 +17,7 @@ from application.ports.crm import CrmError, OrgCredentials
 from domain.errors import DomainError, NotFoundError
 from domain.org import Org, OrgKind
 from entrypoints.cli.app import cli
-from entrypoints.cli.runtime import load_settings, migrated, services
-from entrypoints.container import make_container
+from entrypoints.cli.runtime import app_container, load_settings, migrated, services
 from entrypoints.settings import Settings
 
 __all__ = ["orgs"]
@@ -36,19 +35,15 @@ def _run(work: Callable[[Any], Awaitable[T]]) -> T:
 
 
 async def _in_container(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
-    container = make_container(settings)
-    try:
-        async with container() as request:
-            try:
-                return await work(request)
-            except NotFoundError as error:
-                raise click.ClickException(f"{error}; see `xsell orgs list`") from None
-            except (InvalidRequestError, DomainError, CrmError) as error:
-                raise click.ClickException(str(error)) from None
-            except SecretBoxError as error:
-                raise click.ClickException(f"credentials: {error}") from None
-    finally:
-        await container.close()
+    async with app_container(settings) as container, container() as request:
+        try:
+            return await work(request)
+        except NotFoundError as error:
+            raise click.ClickException(f"{error}; see `xsell orgs list`") from None
+        except (InvalidRequestError, DomainError, CrmError) as error:
+            raise click.ClickException(str(error)) from None
+        except SecretBoxError as error:
+            raise click.ClickException(f"credentials: {error}") from None
 
 
 @cli.group()

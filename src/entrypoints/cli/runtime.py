@@ -6,10 +6,12 @@ import dataclasses
 import errno
 import socket
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import ExitStack, asynccontextmanager, contextmanager
+from typing import TypeVar
 
 import click
+from dishka import AsyncContainer
 
 from adapters.embedded.postgres import EmbeddedServiceError
 from adapters.embedded.services import running_services
@@ -17,9 +19,38 @@ from adapters.observability.logging import configure_logging
 from adapters.persistence.migrations import upgrade
 from adapters.persistence.preflight import check_database
 from application.errors import DependencyUnavailableError
+from entrypoints.container import make_container
 from entrypoints.settings import Settings, SettingsError
 
-__all__ = ["check_port_free", "load_settings", "migrated", "progress", "services"]
+__all__ = [
+    "app_container",
+    "check_port_free",
+    "load_settings",
+    "migrated",
+    "progress",
+    "run_use_case",
+    "services",
+]
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@asynccontextmanager
+async def app_container(settings: Settings) -> AsyncIterator[AsyncContainer]:
+    """The application container for one command, closed (engine, Redis) when the command ends."""
+    container = make_container(settings)
+    try:
+        yield container
+    finally:
+        await container.close()
+
+
+async def run_use_case(settings: Settings, use: type[T], call: Callable[[T], Awaitable[R]]) -> R:
+    """Resolve one use case in a request scope and run `call` on it."""
+    async with app_container(settings) as container, container() as request:
+        return await call(await request.get(use))
 
 
 def check_port_free(host: str, port: int) -> None:

@@ -12,8 +12,7 @@ from application.sync import SyncOrg, SyncReport
 from domain.errors import NotFoundError
 from domain.sync import OrgSyncState, SyncRunStatus
 from entrypoints.cli.app import cli
-from entrypoints.cli.runtime import load_settings, migrated, services
-from entrypoints.container import make_container
+from entrypoints.cli.runtime import app_container, load_settings, migrated, services
 from entrypoints.settings import Settings
 
 __all__ = ["sync", "sync_orgs"]
@@ -51,8 +50,7 @@ def _summary(report: SyncReport) -> str:
 
 async def sync_orgs(settings: Settings, org_ids: tuple[str, ...], full: bool) -> bool:
     """Sync the orgs named (all but those needing attention when none), printing progress; True if all did."""
-    container = make_container(settings)
-    try:
+    async with app_container(settings) as container:
         if not org_ids:
             async with container() as request:
                 summaries = await (await request.get(ListOrgs)).execute()
@@ -73,8 +71,6 @@ async def sync_orgs(settings: Settings, org_ids: tuple[str, ...], full: bool) ->
             click.echo(_summary(report))
             ok = ok and report.status in (SyncRunStatus.COMPLETED, SyncRunStatus.PAUSED)
         return ok
-    finally:
-        await container.close()
 
 
 @cli.command()
