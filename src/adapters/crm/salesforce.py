@@ -9,9 +9,8 @@ CrmError at once. `Sforce-Limit-Info` is read from every response by a session h
 from __future__ import annotations
 
 import asyncio
-import csv
+import email.utils
 import functools
-import io
 import json
 import random
 import re
@@ -19,7 +18,7 @@ import threading
 import urllib.parse
 from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import requests
@@ -40,6 +39,7 @@ from application.ports.crm import (
     CrmError,
     CrmInvalidFieldError,
     CrmLimitExceededError,
+    CrmRecord,
     CrmRecordPage,
     CrmRequestError,
     CrmTransientError,
@@ -57,10 +57,43 @@ _LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
 _TRANSIENT_CODES = {"QUERY_TIMEOUT", "SERVER_UNAVAILABLE", "UNKNOWN_EXCEPTION", "INVALID_QUERY_LOCATOR"}
 _TRANSIENT_STATUS = {420, 429, 500, 502, 503, 504}
 API_VERSION = "59.0"
+# Salesforce began in 1999: no record is stamped earlier, so an open window can start here when split.
+_OLDEST_MODSTAMP = datetime(1999, 1, 1, tzinfo=UTC)
+_NARROWEST_WINDOW = timedelta(seconds=1)
 
 
 class _BulkJobFailedError(Exception):
     """A Bulk 2.0 job ended Failed or Aborted; the gateway falls back to REST paging."""
+
+
+class _QueryTimeoutError(CrmTransientError):
+    """QUERY_TIMEOUT: the first page of a record query is asked again over half the SystemModstamp window."""
+
+
+class _FailedAttemptError(Exception):
+    """A failed try, with the Retry-After (seconds) of the response that failed it, if it sent one."""
+
+    def __init__(self, error: Exception, retry_after_s: float | None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.retry_after_s = retry_after_s
+
+
+def _retry_after_s(value: str | None) -> float | None:
+    """`Retry-After: 5` or an HTTP date → seconds from now (never negative); None when absent or garbled."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
 class _TimeoutSession(requests.Session):
@@ -107,6 +140,8 @@ def _translate(error: Exception) -> CrmError:
         code = _error_code(error)
         if code == "INVALID_FIELD":
             return CrmInvalidFieldError(code)
+        if code == "QUERY_TIMEOUT":
+            return _QueryTimeoutError(code)
         if code in _TRANSIENT_CODES:
             return CrmTransientError(code)
         return CrmRequestError(f"rejected (400 {code})")
@@ -123,6 +158,10 @@ def _translate(error: Exception) -> CrmError:
     return CrmTransientError(f"unexpected {type(error).__name__}")
 
 
+def _query(sf: Salesforce, *, soql: str) -> Any:
+    return sf.query(soql)
+
+
 def _query_more(sf: Salesforce, *, next_url: str) -> Any:
     return sf.query_more(next_url, identifier_is_url=True, include_deleted=True)
 
@@ -134,6 +173,36 @@ def _bulk_results(sf: Salesforce, *, job_id: str, params: dict[str, Any]) -> req
         params=params,
         headers={"Accept": "text/csv; charset=UTF-8"},
     )
+
+
+def _read_rest(result: Mapping[str, Any], reader: RecordReader) -> tuple[list[CrmRecord], str]:
+    """A REST query page's records and the URL of the next page ("" after the last)."""
+    records = [reader.read(raw) for raw in result["records"]]
+    if result.get("done", True) or not result.get("nextRecordsUrl"):
+        return records, ""
+    return records, str(result["nextRecordsUrl"])
+
+
+def _window(since: datetime | None, until: datetime | None) -> str:
+    """The WHERE clause of `since <= SystemModstamp < until` (either bound may be open)."""
+    bounds = []
+    if since is not None:
+        bounds.append(f"SystemModstamp >= {soql_datetime(since)}")
+    if until is not None:
+        bounds.append(f"SystemModstamp < {soql_datetime(until)}")
+    return f" WHERE {' AND '.join(bounds)}" if bounds else ""
+
+
+def _halves(lower: datetime | None, upper: datetime | None) -> list[tuple[datetime | None, datetime | None]]:
+    """The two halves, oldest first, of a SystemModstamp window whose query timed out."""
+    start = lower or _OLDEST_MODSTAMP
+    end = upper or datetime.now(UTC)
+    if end - start <= _NARROWEST_WINDOW:
+        raise CrmTransientError("QUERY_TIMEOUT on the narrowest window")
+    # Whole milliseconds: SOQL literals carry no more, and the halves must meet exactly.
+    middle = start + (end - start) / 2
+    middle = middle.replace(microsecond=middle.microsecond // 1000 * 1000)
+    return [(start, middle), (middle, upper)]
 
 
 class SalesforceCrmGateway:
@@ -169,10 +238,13 @@ class SalesforceCrmGateway:
         self._usage: ApiUsage | None = None
         self._client: Salesforce | None = None
         self._login_lock = threading.Lock()
+        self._hints = threading.local()  # per pool thread: the Retry-After of its last failed response
 
     # -- plumbing ------------------------------------------------------------------------------------
 
     def _read_limits(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        if response.status_code in _TRANSIENT_STATUS:
+            self._hints.retry_after_s = _retry_after_s(response.headers.get("Retry-After"))
         match = _LIMIT_INFO.search(response.headers.get("Sforce-Limit-Info", ""))
         if match:
             self._usage = ApiUsage(int(match.group(1)), int(match.group(2)))
@@ -210,26 +282,46 @@ class SalesforceCrmGateway:
             self._client = client
             return client
 
-    async def _call(self, work: Callable[[Salesforce], T]) -> T:
-        """Run `work(client)` in the pool; retry transient failures with backoff, translate the rest."""
+    def _attempt(self, work: Callable[[Salesforce], T]) -> T:
+        """One try of `work` on a pool thread; a failure carries the Retry-After its response gave."""
+        self._hints.retry_after_s = None
+        try:
+            return work(self._login())
+        except Exception as error:
+            raise _FailedAttemptError(error, self._hints.retry_after_s) from error
+
+    async def _call(self, work: Callable[[Salesforce], T], *, split_on_timeout: bool = False) -> T:
+        """Run `work(client)` in the pool; retry transient failures with backoff (never sooner than a
+        Retry-After asks), translate the rest."""
         loop = asyncio.get_running_loop()
         retry = 0
         while True:
             try:
                 async with self._slots:
                     return await asyncio.wait_for(
-                        loop.run_in_executor(self._pool, lambda: work(self._login())),
+                        loop.run_in_executor(self._pool, self._attempt, work),
                         # The requests timeout bounds each HTTP call; this bounds the whole step.
                         timeout=self._timeout_s * 3,
                     )
-            except _BulkJobFailedError:
-                raise
-            except Exception as error:
+            except Exception as raised:
+                error, retry_after_s = raised, None
+                if isinstance(raised, _FailedAttemptError):
+                    error, retry_after_s = raised.error, raised.retry_after_s
+                if isinstance(error, _BulkJobFailedError):
+                    raise error from None
                 translated = _translate(error)
                 retry += 1
                 if not isinstance(translated, CrmTransientError) or retry >= self._backoff.attempts:
                     raise translated from None
-                await asyncio.sleep(self._backoff.delay(retry, random.random()))  # noqa: S311 - jitter only
+                if split_on_timeout and isinstance(translated, _QueryTimeoutError):
+                    raise translated from None  # the caller narrows the query instead
+                delay = self._backoff.delay(retry, random.random())  # noqa: S311 - jitter only
+                if retry_after_s is not None:
+                    if retry_after_s > self._backoff.cap_s:
+                        # Waiting that long inside a sync holds a worker; the job's own retry comes later.
+                        raise CrmTransientError(f"{translated} (Retry-After {retry_after_s:g} s)") from None
+                    delay = max(delay, retry_after_s)
+                await asyncio.sleep(delay)
 
     # -- the port ------------------------------------------------------------------------------------
 
@@ -253,9 +345,20 @@ class SalesforceCrmGateway:
         return ObjectSchema(sobject, fields)
 
     async def count(self, sobject: str) -> int:
-        soql = f"SELECT COUNT() FROM {sobject}"  # noqa: S608 - SOQL, the object name is one of ours
-        result = await self._call(lambda sf: sf.query(soql))
-        return int(result["totalSize"])
+        # A COUNT() that times out is summed over the halves of its SystemModstamp window, like a query.
+        total = 0
+        windows: list[tuple[datetime | None, datetime | None]] = [(None, None)]
+        while windows:
+            lower, upper = windows.pop()
+            bounds = _window(lower, upper)
+            soql = f"SELECT COUNT() FROM {sobject}{bounds}"  # noqa: S608 - SOQL, the object name is ours
+            try:
+                result = await self._call(functools.partial(_query, soql=soql), split_on_timeout=True)
+            except _QueryTimeoutError:
+                windows += _halves(lower, upper)
+                continue
+            total += int(result["totalSize"])
+        return total
 
     async def create(self, sobject: str, values: Mapping[str, CrmValue]) -> str:
         body = json.dumps(dict(values))
@@ -268,13 +371,8 @@ class SalesforceCrmGateway:
         self._session.close()
 
     def _soql(self, schema: ObjectSchema, since: datetime | None, until: datetime | None) -> str:
-        bounds = []
-        if since is not None:
-            bounds.append(f"SystemModstamp >= {soql_datetime(since)}")
-        if until is not None:
-            bounds.append(f"SystemModstamp < {soql_datetime(until)}")
-        where = f" WHERE {' AND '.join(bounds)}" if bounds else ""
         fields = ", ".join(schema.fields)
+        where = _window(since, until)
         # SOQL, not SQL: the names come from describe.
         return f"SELECT {fields} FROM {schema.name}{where} ORDER BY SystemModstamp ASC, Id ASC"  # noqa: S608
 
@@ -286,28 +384,48 @@ class SalesforceCrmGateway:
         *,
         bulk: bool = False,
     ) -> AsyncIterator[CrmRecordPage]:
-        soql = self._soql(schema, since, until)
         reader = RecordReader(schema)
         if bulk:
             try:
-                async for page in self._bulk_pages(soql, reader):
+                async for page in self._bulk_pages(self._soql(schema, since, until), reader):
                     yield page
                 return
             except _BulkJobFailedError:
                 # Records already yielded were committed; REST re-reads them idempotently.
                 pass
-        async for page in self._rest_pages(soql, reader):
-            yield page
+        # Windows of SystemModstamp, oldest first, so pages stay in (SystemModstamp, Id) order across them;
+        # a QUERY_TIMEOUT replaces a window by its two halves.
+        windows: list[tuple[datetime | None, datetime | None]] = [(since, until)]
+        while windows:
+            lower, upper = windows.pop(0)
+            try:
+                async for page in self._rest_pages(self._soql(schema, lower, upper), reader):
+                    yield page
+            except _QueryTimeoutError:
+                windows[0:0] = _halves(lower, upper)
 
     async def _rest_pages(self, soql: str, reader: RecordReader) -> AsyncIterator[CrmRecordPage]:
         headers = {"Sforce-Query-Options": f"batchSize={self._page_size}"} if self._page_size else {}
-        result = await self._call(lambda sf: sf.query(soql, include_deleted=True, headers=headers))
-        while True:
-            yield CrmRecordPage([reader.read(raw) for raw in result["records"]])
-            if result.get("done", True) or not result.get("nextRecordsUrl"):
-                return
-            next_url = result["nextRecordsUrl"]
-            result = await self._call(functools.partial(_query_more, next_url=next_url))
+
+        def first(sf: Salesforce) -> tuple[list[CrmRecord], str]:
+            return _read_rest(sf.query(soql, include_deleted=True, headers=headers), reader)
+
+        def more(next_url: str, sf: Salesforce) -> tuple[list[CrmRecord], str]:
+            return _read_rest(_query_more(sf, next_url=next_url), reader)
+
+        # As with Bulk pages: the next page is fetched and parsed while the caller writes this one.
+        pending = asyncio.ensure_future(self._call(first, split_on_timeout=True))
+        try:
+            while True:
+                records, next_url = await pending
+                if next_url:
+                    pending = asyncio.ensure_future(self._call(functools.partial(more, next_url)))
+                yield CrmRecordPage(records)
+                if not next_url:
+                    return
+        finally:
+            if not pending.done():
+                pending.cancel()
 
     async def _bulk_pages(self, soql: str, reader: RecordReader) -> AsyncIterator[CrmRecordPage]:
         body = json.dumps(
@@ -329,15 +447,32 @@ class SalesforceCrmGateway:
             if state in ("Failed", "Aborted"):
                 raise _BulkJobFailedError(info.get("errorMessage") or state)
             await asyncio.sleep(self._bulk_poll_s)
-        locator = ""
-        while True:
-            params: dict[str, Any] = {"maxRecords": self._bulk_page_size}
-            if locator:
-                params["locator"] = locator
-            response = await self._call(functools.partial(_bulk_results, job_id=job_id, params=params))
-            text = response.content.decode("utf-8").replace("\x00", "")
-            rows = csv.DictReader(io.StringIO(text))
-            yield CrmRecordPage([reader.read(row) for row in rows])
-            locator = response.headers.get("Sforce-Locator", "")
-            if not locator or locator == "null":
-                return
+        # Each results page is fetched, decoded and parsed in the pool while the caller writes the page
+        # before it; a page is only handed over when asked for, so page + cursor still commit together.
+        pending = asyncio.ensure_future(self._bulk_page(job_id, "", reader))
+        try:
+            while True:
+                records, locator = await pending
+                if locator:
+                    pending = asyncio.ensure_future(self._bulk_page(job_id, locator, reader))
+                yield CrmRecordPage(records)
+                if not locator:
+                    return
+        finally:
+            if not pending.done():
+                pending.cancel()
+
+    async def _bulk_page(
+        self, job_id: str, locator: str, reader: RecordReader
+    ) -> tuple[list[CrmRecord], str]:
+        params: dict[str, Any] = {"maxRecords": self._bulk_page_size}
+        if locator:
+            params["locator"] = locator
+
+        def fetch(sf: Salesforce) -> tuple[list[CrmRecord], str]:
+            response = _bulk_results(sf, job_id=job_id, params=params)
+            records = reader.read_csv(response.content.decode("utf-8").replace("\x00", ""))
+            following = response.headers.get("Sforce-Locator", "")
+            return records, "" if following == "null" else following
+
+        return await self._call(fetch)

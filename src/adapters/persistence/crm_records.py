@@ -3,13 +3,13 @@ newer (or equal) SystemModstamp wins, inside the caller's transaction."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from sqlalchemy import Boolean, Table, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -186,21 +186,42 @@ def _columns(spec: _Spec) -> list[str]:
     return ["org_id", "external_id", *typed, *extra, "created_at", "modified_at", "is_deleted", "fields"]
 
 
-def _row(spec: _Spec, org_id: str, record: CrmRecord, default_currency: str) -> tuple[Any, ...]:
-    values = record.values
-    typed: dict[str, Any] = {
-        column: convert(values.get(field)) for column, (field, convert) in spec.columns.items()
-    }
-    for column in spec.not_null_text:
-        typed[column] = typed[column] or ""
-    for column in spec.not_null_false:
-        typed[column] = bool(typed[column])
-    if spec.currency_column:
-        typed[spec.currency_column] = values.get("CurrencyIsoCode") or default_currency
-    typed.update(spec.fixed)
-    created = _datetime(values.get("CreatedDate")) or record.modstamp
-    ordered = [typed[name] for name in _columns(spec)[2:-4]]
-    return (org_id, record.id, *ordered, created, record.modstamp, record.is_deleted, json.dumps(values))
+class _RowPlan:
+    """One object's COPY row layout, worked out once: per-record work is then a flat list of calls."""
+
+    def __init__(self, spec: _Spec) -> None:
+        self.columns = _columns(spec)
+        typed = self.columns[2:-4]
+        self._typed = [spec.columns.get(column) for column in typed]
+        self._fixed = [spec.fixed.get(column) for column in typed]  # for columns no field fills
+        self._not_null_text = {typed.index(column) for column in spec.not_null_text}
+        self._not_null_false = {typed.index(column) for column in spec.not_null_false}
+        self._currency = typed.index(spec.currency_column) if spec.currency_column else None
+
+    def row(
+        self, org_id: str, record: CrmRecord, default_currency: str, encode: Callable[[Any], bytes]
+    ) -> tuple[Any, ...]:
+        values = record.values
+        ordered: list[Any] = []
+        for index, source in enumerate(self._typed):
+            if source is None:
+                ordered.append(self._fixed[index])
+                continue
+            field_name, convert = source
+            value = convert(values.get(field_name))
+            if index in self._not_null_text:
+                value = value or ""
+            elif index in self._not_null_false:
+                value = bool(value)
+            ordered.append(value)
+        if self._currency is not None:
+            ordered[self._currency] = values.get("CurrencyIsoCode") or default_currency
+        created = _datetime(values.get("CreatedDate")) or record.modstamp
+        fields = encode(values).decode()
+        return (org_id, record.id, *ordered, created, record.modstamp, record.is_deleted, fields)
+
+
+_PLANS = {name: _RowPlan(spec) for name, spec in _SPECS.items()}
 
 
 class SqlaCrmRecordRepository:
@@ -219,8 +240,10 @@ class SqlaCrmRecordRepository:
             seen = latest.get(record.id)
             if seen is None or record.modstamp >= seen.modstamp:
                 latest[record.id] = record
-        rows = [_row(spec, org_id, record, default_currency) for record in latest.values()]
-        columns = _columns(spec)
+        plan = _PLANS[sobject]
+        encode = msgspec.json.Encoder().encode
+        rows = [plan.row(org_id, record, default_currency, encode) for record in latest.values()]
+        columns = plan.columns
         name = spec.table.name
         stage = f"stage_{name}"
         await self._session.execute(

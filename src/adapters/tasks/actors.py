@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import dramatiq
-from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.redis import DEFAULT_MAINTENANCE_CHANCE, RedisBroker
 from dramatiq.middleware import AsyncIO
 from redis import Redis
 
@@ -44,9 +44,20 @@ class SyncActors:
     sync_all: dramatiq.Actor[Any, Any]
 
 
-def create_broker(redis_url: str, *, max_attempts: int, heartbeat_timeout_ms: int = 60_000) -> RedisBroker:
+def create_broker(
+    redis_url: str,
+    *,
+    max_attempts: int,
+    heartbeat_timeout_ms: int = 60_000,
+    maintenance_chance: int = DEFAULT_MAINTENANCE_CHANCE,
+) -> RedisBroker:
+    """`maintenance_chance` (per million broker commands) is how often a command also moves the unacked
+    messages of workers silent for `heartbeat_timeout_ms` (killed ones) back onto their queue."""
     broker = RedisBroker(  # type: ignore[no-untyped-call]
-        url=redis_url, namespace="xsell", heartbeat_timeout=heartbeat_timeout_ms
+        url=redis_url,
+        namespace="xsell",
+        heartbeat_timeout=heartbeat_timeout_ms,
+        maintenance_chance=maintenance_chance,
     )
     broker.add_middleware(AsyncIO())
     broker.add_middleware(AttemptLimit(Redis.from_url(redis_url), max_attempts))

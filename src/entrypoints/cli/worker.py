@@ -55,12 +55,15 @@ def _wait_for_signal() -> None:
     stop.wait()
 
 
-def build_actors(settings: Settings, *, runner: bool, heartbeat_s: float = 60.0) -> SyncActors:
+def build_actors(
+    settings: Settings, *, runner: bool, heartbeat_s: float = 60.0, maintenance_chance: int | None = None
+) -> SyncActors:
     assert settings.redis_url is not None
     broker = create_broker(
         settings.redis_url,
         max_attempts=settings.worker_max_attempts,
         heartbeat_timeout_ms=int(heartbeat_s * 1000),
+        **({} if maintenance_chance is None else {"maintenance_chance": maintenance_chance}),
     )
     dramatiq.set_broker(broker)
     return declare_sync_actors(broker, ContainerSyncRunner(settings) if runner else None)
@@ -70,8 +73,10 @@ def build_actors(settings: Settings, *, runner: bool, heartbeat_s: float = 60.0)
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Jobs at once.")
 @click.option("--heartbeat-s", type=click.FloatRange(1, 3600), default=60.0, show_default=True,
               help="How soon the jobs of a worker that died are handed to another.")  # fmt: skip
+@click.option("--maintenance-chance", type=click.IntRange(1, 1_000_000), default=None, hidden=True,
+              help="Commands per million that also requeue jobs of dead workers.")  # fmt: skip
 @click.option("--quarantined", "show_quarantined", is_flag=True, help="List quarantined jobs and exit.")
-def worker(threads: int, heartbeat_s: float, show_quarantined: bool) -> None:
+def worker(threads: int, heartbeat_s: float, maintenance_chance: int | None, show_quarantined: bool) -> None:
     """Run background sync jobs from the Redis queue until stopped (Ctrl-C or SIGTERM).
 
     Start as many workers as you like; each job syncs one org. A job that keeps crashing its worker is
@@ -88,7 +93,9 @@ def worker(threads: int, heartbeat_s: float, show_quarantined: bool) -> None:
                 )
             return
         migrated(resolved)
-        actors = build_actors(resolved, runner=True, heartbeat_s=heartbeat_s)
+        actors = build_actors(
+            resolved, runner=True, heartbeat_s=heartbeat_s, maintenance_chance=maintenance_chance
+        )
         consumer = dramatiq.Worker(actors.sync_org.broker, worker_threads=threads)
         consumer.start()
         click.echo(f"xsell worker running ({threads} threads); Ctrl-C to stop", err=True)

@@ -131,3 +131,16 @@ async def test_exhausted_limit_parks_the_org(server: FakeSalesforceServer, datab
         report = await h.sync_org().execute("bu2")
         assert report.status is SyncRunStatus.PARKED
         assert await h.scalar("SELECT sync_state FROM orgs WHERE id = 'bu2'") == "parked"
+
+
+async def test_query_timeouts_halve_the_window_until_the_queries_pass(
+    server: FakeSalesforceServer, database_url: str
+) -> None:
+    async with harness(server, database_url) as h:
+        await h.add("bu1")
+        with server.lock:
+            # Every query over more than 400 days of SystemModstamp (and every open-ended one) times out.
+            server.org("bu1").apply_faults({"query_timeout_days": 400})
+        report = await h.sync_org(SyncOptions(bulk_threshold=10**9)).execute("bu1")
+        assert report.status is SyncRunStatus.COMPLETED, report.reason
+        await assert_in_step(h, "bu1")
