@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -37,6 +38,7 @@ Bools = npt.NDArray[np.bool_]
 # Positions of the equality codes in _Prepared.codes.
 _NAME, _DOMAIN, _STEM, _PHONE, _EXCHANGE, _STREET, _HOUSE, _CITY, _COUNTRY = range(9)
 _MISSING = -1  # str.__hash__ never returns -1, so it cannot collide with a present value
+_MAX_BLOCK_KEYS = 7  # the most keys _block_keys gives one record
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +55,7 @@ class _Prepared:
     token_count: int
     tokens: tuple[str, ...]
     codes: tuple[int, ...]
-    blocks: tuple[int, ...]
+    blocks: tuple[int, ...]  # always _MAX_BLOCK_KEYS long, padded with _MISSING
 
 
 def _code(value: str | None) -> int:
@@ -121,7 +123,7 @@ def _prepared(normalised: _Normalised) -> _Prepared:
         token_count=token_count,
         tokens=tokens,
         codes=tuple(_MISSING if v is None else hash(v) for v in values),
-        blocks=tuple(hash(k) for k in blocks),
+        blocks=tuple(hash(k) for k in blocks) + (_MISSING,) * (_MAX_BLOCK_KEYS - len(blocks)),
     )
 
 
@@ -150,10 +152,6 @@ def _involved(size: int, i: Ints, j: Ints) -> Ints:
     return np.flatnonzero(mask)
 
 
-def _raw(record: ResolutionRecord) -> tuple[str | None, ...]:
-    return (record.name, record.website, record.phone, record.street, record.city, record.country)
-
-
 class RapidfuzzPairScorer:
     """Blocks on domain, phone, name+country, name prefix+city/exchange, street+city and brand+exchange.
 
@@ -166,19 +164,48 @@ class RapidfuzzPairScorer:
         self._max_block = max_block
         self._workers = workers
         self._prepared: dict[tuple[str | None, ...], _Prepared] = {}
+        # The latest rows and their block keys as one matrix, so that a later run over mostly the same
+        # rows rewrites only the rows that changed instead of gathering every key again.
+        self._block_rows: list[_Prepared] = []
+        self._block_matrix: Ints = np.empty((0, _MAX_BLOCK_KEYS), dtype=np.int64)
         self.last_comparisons = 0
 
     def _prepare_all(self, records: Sequence[ResolutionRecord]) -> list[_Prepared]:
         cache = self._prepared
-        raws = [_raw(r) for r in records]
         with _collector_paused():
-            missing = list(dict.fromkeys(raw for raw in raws if raw not in cache))
+            raws: list[tuple[str | None, ...]] = [
+                (r.name, r.website, r.phone, r.street, r.city, r.country) for r in records
+            ]
+            found = [cache.get(raw) for raw in raws]
+            unknown = [n for n, row in enumerate(found) if row is None]
+            missing = list(dict.fromkeys(raws[n] for n in unknown))
             for raw, normalised in zip(missing, _normalise_many(missing), strict=True):
                 cache[raw] = _prepared(normalised)
-            rows = [cache[raw] for raw in raws]
-            # Only the latest records stay cached: memory follows the data, not its history.
-            self._prepared = dict(zip(raws, rows, strict=True)) if len(cache) > len(raws) else cache
+            for n in unknown:
+                found[n] = cache[raws[n]]
+            rows = cast("list[_Prepared]", found)
+            # Memory follows the data, not its history: stale entries go once they are a quarter of the
+            # cache (pruning on every run would rebuild the whole cache for a 1 % change).
+            if len(cache) > len(raws) + len(raws) // 4 + 1000:
+                self._prepared = dict(zip(raws, rows, strict=True))
         return rows
+
+    def _blocks(self, rows: list[_Prepared]) -> Ints:
+        """The block keys of `rows`, one row of _MAX_BLOCK_KEYS codes each (padded with _MISSING)."""
+        previous = self._block_rows
+        if len(previous) == len(rows):
+            moved = [n for n, (old, new) in enumerate(zip(previous, rows, strict=True)) if old is not new]
+            if len(moved) * 10 < len(rows):
+                matrix = self._block_matrix
+                if moved:
+                    matrix[moved] = np.array([rows[n].blocks for n in moved], dtype=np.int64)
+                self._block_rows, self._block_matrix = rows, matrix
+                return matrix
+        count = len(rows) * _MAX_BLOCK_KEYS
+        flat = np.fromiter(itertools.chain.from_iterable(p.blocks for p in rows), dtype=np.int64, count=count)
+        matrix = flat.reshape(len(rows), _MAX_BLOCK_KEYS)
+        self._block_rows, self._block_matrix = rows, matrix
+        return matrix
 
     def statistics(self, records: Sequence[ResolutionRecord]) -> TermStatistics:
         tokens: Counter[str] = Counter()
@@ -193,15 +220,20 @@ class RapidfuzzPairScorer:
     # -- blocking -------------------------------------------------------------------------------------
 
     def _candidates(self, rows: list[_Prepared], focus: Bools | None) -> tuple[Ints, Ints]:
-        lengths = np.fromiter((len(p.blocks) for p in rows), dtype=np.int64, count=len(rows))
-        code = np.fromiter(
-            itertools.chain.from_iterable(p.blocks for p in rows), dtype=np.int64, count=int(lengths.sum())
-        )
-        owner = np.repeat(np.arange(len(rows), dtype=np.int64), lengths)
+        matrix = self._blocks(rows)
+        code = matrix.ravel()
+        present = code != _MISSING
+        owner = np.repeat(np.arange(len(rows), dtype=np.int64), _MAX_BLOCK_KEYS)[present]
+        code = code[present]
         if focus is not None:
             # Only blocks holding a changed record can yield a pair touching one; the others are skipped
             # before any pair is formed, which is what makes an incremental run cheap.
-            inside = np.isin(code, code[focus[owner]])
+            # Membership by binary search in the few focus keys: np.isin would sort all keys first.
+            wanted = np.unique(code[focus[owner]])
+            if not len(wanted):
+                return np.empty(0, np.int64), np.empty(0, np.int64)
+            at = np.minimum(np.searchsorted(wanted, code), len(wanted) - 1)
+            inside = wanted[at] == code
             owner, code = owner[inside], code[inside]
         if not len(owner):
             return np.empty(0, np.int64), np.empty(0, np.int64)
@@ -278,8 +310,9 @@ class RapidfuzzPairScorer:
             ),
             dtype=np.float64,
         )
-        counts = np.fromiter((p.token_count for p in rows), dtype=np.int64, count=len(rows))
-        same_length = counts[i] == counts[j]
+        same_length = np.array([rows[k].token_count for k in i.tolist()], dtype=np.int64) == np.array(
+            [rows[k].token_count for k in j.tolist()], dtype=np.int64
+        )
         levels = np.ones(len(i), dtype=np.int64)
         levels[(cosine >= 0.4) | (ratio >= 70)] = 2
         levels[(cosine >= 0.7) | (ratio >= 85)] = 3
@@ -303,8 +336,11 @@ class RapidfuzzPairScorer:
         rows = self._prepare_all(records)
         focus_mask = None
         if focus is not None:
-            wanted = set(focus)
-            focus_mask = np.fromiter((r.key in wanted for r in records), dtype=bool, count=len(records))
+            # Compared as plain tuples: they hash in C, an AccountKey through a Python-level __hash__.
+            wanted = {(k.org_id, k.external_id) for k in focus}
+            focus_mask = np.fromiter(
+                ((r.key.org_id, r.key.external_id) in wanted for r in records), dtype=bool, count=len(records)
+            )
         i, j = self._candidates(rows, focus_mask)
         self.last_comparisons = len(i)
         if not len(i):

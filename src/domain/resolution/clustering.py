@@ -14,11 +14,14 @@ from domain.customer import MatchMethod
 
 __all__ = [
     "Cluster",
+    "LinkComponents",
     "PairLink",
     "PairScore",
     "ScoredPair",
+    "affected_accounts",
     "assign_customer_ids",
     "cluster_accounts",
+    "cluster_and_link",
     "new_customer_id",
 ]
 
@@ -123,22 +126,62 @@ def cluster_accounts(
     never-link or scored below `cannot_link`: A~B and B~C do not force A=C against strong evidence.
     Pairs naming unknown accounts are ignored. The result is deterministic and sorted by anchor.
     """
+    clusters, _ = _cluster(accounts, scored, auto_merge, cannot_link, must_link, never_link, link=False)
+    return clusters
+
+
+def cluster_and_link(
+    accounts: Collection[AccountKey],
+    scored: Iterable[PairScore],
+    *,
+    auto_merge: float,
+    cannot_link: float,
+    must_link: Iterable[PairLink] = (),
+    never_link: Iterable[PairLink] = (),
+) -> tuple[list[Cluster], LinkComponents]:
+    """`cluster_accounts`, and the components of its auto-merge graph for a resolver to keep until its
+    next run (computed on the positions clustering already holds, so they cost little more)."""
+    clusters, components = _cluster(
+        accounts, scored, auto_merge, cannot_link, must_link, never_link, link=True
+    )
+    return clusters, components or LinkComponents({}, [], [])
+
+
+def _cluster(
+    accounts: Collection[AccountKey],
+    scored: Iterable[PairScore],
+    auto_merge: float,
+    cannot_link: float,
+    must_link: Iterable[PairLink],
+    never_link: Iterable[PairLink],
+    *,
+    link: bool,
+) -> tuple[list[Cluster], LinkComponents | None]:
+    """The clusters (see `cluster_accounts`) and, with `link`, the auto-merge graph's components."""
     # Positions follow key order, so comparing positions orders pairs exactly as comparing keys would.
-    keys = sorted(set(accounts), key=_order)
-    position = {k: n for n, k in enumerate(keys)}
+    # dict.fromkeys keeps the caller's order, usually nearly sorted already, which sorts several times
+    # faster than the scrambled order of a set.
+    keys = sorted(dict.fromkeys(accounts), key=_order)
+    # Looked up by plain tuples: a tuple hashes in C, an AccountKey through a Python-level __hash__.
+    position = {(k.org_id, k.external_id): n for n, k in enumerate(keys)}
     forest = _Forest(len(keys))
     positive: list[tuple[float, int, int]] = []
+    linked: list[tuple[int, int, PairScore]] = []
     for item in scored:
-        a, b = position.get(item.pair.left), position.get(item.pair.right)
+        left, right = item.pair.left, item.pair.right
+        a = position.get((left.org_id, left.external_id))
+        b = position.get((right.org_id, right.external_id))
         if a is None or b is None or a == b:
             continue
+        if link:
+            linked.append((a, b, item))
         if item.probability < cannot_link:
             forest.model_forbidden.setdefault(a, set()).add(b)
             forest.model_forbidden.setdefault(b, set()).add(a)
         elif item.probability >= auto_merge:
             positive.append((-item.probability, a, b))
-    for link in never_link:
-        a, b = position.get(link.left), position.get(link.right)
+    for pair in never_link:
+        a, b = position.get(_order(pair.left)), position.get(_order(pair.right))
         if a is not None and b is not None:
             forest.human_forbidden.setdefault(a, set()).add(b)
             forest.human_forbidden.setdefault(b, set()).add(a)
@@ -155,10 +198,12 @@ def cluster_accounts(
 
     humans = (forest.human_forbidden,)
     both = (forest.human_forbidden, forest.model_forbidden)
-    for link in sorted(set(must_link)):
-        a, b = position.get(link.left), position.get(link.right)
+    human_links: list[tuple[int, int]] = []
+    for pair in sorted(set(must_link)):
+        a, b = position.get(_order(pair.left)), position.get(_order(pair.right))
         if a is None or b is None or a == b:
             continue
+        human_links.append((a, b))
         ra, rb = forest.root(a), forest.root(b)
         if ra != rb and not forest.forbids(ra, rb, humans):
             forest.union(ra, rb)
@@ -180,17 +225,70 @@ def cluster_accounts(
             note(b, -negated, MatchMethod.MODEL)
 
     groups: dict[int, list[int]] = {}
+    parent = forest.parent
     for n in range(len(keys)):
-        groups.setdefault(forest.root(n), []).append(n)
-    clusters = []
-    # Members are ascending positions, hence sorted keys, and groups sorted by first member are sorted
-    # by anchor.
-    for members in sorted(groups.values()):
-        if len(members) == 1:
-            clusters.append(Cluster({keys[members[0]]: (1.0, MatchMethod.RULE)}))
+        # Most positions are their own root (singletons) or one step below it; skip the call then.
+        top = parent[n]
+        if parent[top] != top:
+            top = forest.root(n)
+        group = groups.get(top)
+        if group is None:
+            groups[top] = [n]
         else:
-            clusters.append(Cluster({keys[n]: best.get(n, (1.0, MatchMethod.MODEL)) for n in members}))
-    return clusters
+            group.append(n)
+    clusters = []
+    alone = (1.0, MatchMethod.RULE)
+    unnoted = (1.0, MatchMethod.MODEL)
+    # Members are ascending positions, hence sorted keys; groups were created in the order of their first
+    # (smallest) member, so they are already sorted by anchor.
+    for members in groups.values():
+        if len(members) == 1:
+            clusters.append(Cluster({keys[members[0]]: alone}))
+        else:
+            clusters.append(Cluster({keys[n]: best.get(n, unnoted) for n in members}))
+    if not link:
+        return clusters, None
+    edges = [(a, b) for _, a, b in positive]
+    return clusters, _components(keys, edges + human_links, linked)
+
+
+def _components(
+    keys: list[AccountKey], edges: list[tuple[int, int]], linked: list[tuple[int, int, PairScore]]
+) -> LinkComponents:
+    """Components of the `edges` graph over every account named by a pair or an edge, with each pair filed
+    under the component of either end."""
+    parent = list(range(len(keys)))
+
+    def root(n: int) -> int:
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    for a, b in edges:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[rb] = ra
+    named = sorted({n for a, b, _ in linked for n in (a, b)} | {n for edge in edges for n in edge})
+    label_of: dict[int, int] = {}
+    by_root: dict[int, int] = {}
+    members: list[list[AccountKey]] = []
+    component_of: dict[AccountKey, int] = {}
+    for n in named:
+        top = root(n)
+        label = by_root.get(top)
+        if label is None:
+            label = by_root[top] = len(members)
+            members.append([])
+        members[label].append(keys[n])
+        component_of[keys[n]] = label_of[n] = label
+    pairs: list[list[PairScore]] = [[] for _ in members]
+    for a, b, item in linked:
+        left, right = label_of[a], label_of[b]
+        pairs[left].append(item)
+        if right != left:
+            pairs[right].append(item)
+    return LinkComponents(component_of, members, pairs)
 
 
 def _order(key: AccountKey) -> tuple[str, str]:
@@ -226,6 +324,50 @@ def affected_accounts(
                 seen.add(other)
                 frontier.append(other)
     return seen
+
+
+@dataclass(frozen=True)
+class LinkComponents:
+    """The connected components of the auto-merge graph (pairs at or above `auto_merge`, and must-links)
+    over every account a pair names, and the pairs touching each component. Built by `cluster_and_link`.
+
+    Kept by a resolver between runs, it answers `affected_accounts` without going over every pair again:
+    when only pairs touching changed accounts are replaced, a component of the new graph is made of old
+    components joined by new pairs, all of which touch a changed account.
+    """
+
+    component_of: dict[AccountKey, int]
+    members: list[list[AccountKey]]
+    pairs: list[list[PairScore]]
+
+    def affected(
+        self,
+        changed: Collection[AccountKey],
+        new_pairs: Iterable[PairScore],
+        *,
+        auto_merge: float,
+        must_link: Iterable[PairLink] = (),
+    ) -> set[AccountKey]:
+        """The accounts whose cluster may change, reading only the new pairs: `changed`, the old
+        components holding them, and those of every account a new pair links to. When the new pairs are
+        those touching `changed` (as an incremental run scores them), this equals
+        `affected_accounts(changed, old and new pairs)`; otherwise it may hold more, never less.
+        """
+        touched = set(changed)
+        strong = (p.pair for p in new_pairs if p.probability >= auto_merge)
+        for link in itertools.chain(strong, must_link):
+            touched.add(link.left)
+            touched.add(link.right)
+        components = {self.component_of[k] for k in touched if k in self.component_of}
+        touched.update(itertools.chain.from_iterable(self.members[c] for c in components))
+        return touched
+
+    def pairs_touching(self, accounts: Collection[AccountKey]) -> list[PairScore]:
+        """The kept pairs with an end in `accounts`, each once, when `accounts` is made of whole
+        components (as `affected` returns them)."""
+        labels = {self.component_of[k] for k in accounts if k in self.component_of}
+        unique = {id(p): p for label in sorted(labels) for p in self.pairs[label]}
+        return list(unique.values())
 
 
 def new_customer_id(anchor: AccountKey, taken: Collection[str]) -> str:

@@ -94,6 +94,8 @@ _LEGAL_FORMS: dict[str, str] = {
     "srl": "srl",
 }
 _MAX_FORM_TOKENS = max(len(form.split()) for form in _LEGAL_FORMS)
+# A name whose last word ends no legal form has none: most names are rejected on one set lookup.
+_FORM_LAST_WORDS = frozenset(form.split()[-1] for form in _LEGAL_FORMS)
 
 # Words that say nothing about which company it is, in the five languages.
 _STOP_WORDS = frozenset(
@@ -170,6 +172,10 @@ _WORD_STEMS: dict[str, str] = {
 }
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
+# A plain web address (optional http(s) scheme, ASCII host, optional path): the common case, whose host
+# this reads directly. Anything else (ports, user info, odd schemes, control characters) goes through
+# urllib's full parser, which gives the same host for the plain case but costs several times more.
+_PLAIN_URL = re.compile(r"(?:https?://)?(?P<host>[a-z0-9-]+(?:\.[a-z0-9-]+)+)(?:[/?#][^\t\r\n]*)?")
 _PARENTHESES = re.compile(r"\([^)]*\)")
 _DIGITS = re.compile(r"\D+")
 
@@ -305,6 +311,8 @@ class CompanyName:
 
 
 def _strip_legal_form(words: list[str]) -> tuple[list[str], str | None]:
+    if not words or words[-1] not in _FORM_LAST_WORDS:
+        return words, None
     # Dotted forms ("B.V.", "G.m.b.H.") fold into single letters, so try sequences of up to N words.
     for size in range(min(_MAX_FORM_TOKENS, len(words) - 1), 0, -1):
         tail = " ".join(words[-size:])
@@ -338,10 +346,14 @@ def normalise_domain(website: str | None) -> str | None:
     text = website.strip()
     if "@" in text:  # an e-mail address: its domain is what counts
         text = text.rsplit("@", 1)[1]
-    try:
-        host = domain_of(text)
-    except ValueError:  # urlsplit rejects some malformed inputs (unbalanced brackets)
-        return None
+    plain = _PLAIN_URL.fullmatch(text.lower())
+    if plain is not None:
+        host: str | None = plain["host"].removeprefix("www.")
+    else:
+        try:
+            host = domain_of(text)
+        except ValueError:  # urlsplit rejects some malformed inputs (unbalanced brackets)
+            return None
     if host is None or " " in host or host in _SHARED_DOMAINS:
         return None
     labels = host.split(".")

@@ -15,6 +15,7 @@ from domain.resolution.clustering import (
     affected_accounts,
     assign_customer_ids,
     cluster_accounts,
+    cluster_and_link,
 )
 from domain.resolution.decisions import MatchThresholds, Verdict
 from domain.resolution.hierarchy import is_subsidiary_name
@@ -65,6 +66,14 @@ def test_domains_phones_countries_and_streets_normalise() -> None:
     assert normalise_domain("gmail.com") is None
     assert normalise_domain("not a website") is None
     assert normalise_domain("http://[broken") is None
+    # Plain addresses take a fast path; these must read exactly as urllib reads them.
+    assert normalise_domain("www.com") == "com"
+    assert normalise_domain("ftp://Acme.com/x") == "acme.com"
+    assert normalise_domain("acme.com:8080/shop") == "acme.com"
+    assert normalise_domain("acme.co\nm") == "acme.com"  # urllib drops line breaks anywhere
+    assert normalise_domain("HTTPS://WWW.Acme.COM/x?y#z") == "acme.com"
+    assert normalise_domain("www.www.acme.com") == "www.acme.com"
+    assert normalise_domain("acme..com") is None
     assert normalise_phone("(287) 807-1741") == normalise_phone("+1 287 807 1741") == "2878071741"
     assert normalise_phone("12") is None
     assert normalise_country("The Netherlands") == normalise_country("NL") == "NL"
@@ -175,11 +184,25 @@ def test_reclustering_only_the_accounts_linked_to_a_change_equals_a_full_cluster
     scored = [ScoredPair(p, v) for p, v in [*before.items(), *after.items()]]
     affected = affected_accounts(changed, scored, auto_merge=0.9)
     assert changed <= affected < set(keys)
+    # A resolver that kept the old components reads only the new pairs (those touching a change) and the
+    # old pairs of the affected components.
+    linked_old, components = cluster_and_link(
+        keys, [ScoredPair(p, v) for p, v in before.items()], auto_merge=0.9, cannot_link=0.001
+    )
+    assert linked_old == old
+    new_pairs = [ScoredPair(p, v) for p, v in after.items() if p.left in changed or p.right in changed]
+    assert components.affected(changed, new_pairs, auto_merge=0.9) == affected
+    old_pairs = components.pairs_touching(affected)
+    assert {p.pair for p in old_pairs} == {p for p in before if p.left in affected or p.right in affected}
+    assert len(old_pairs) == len({p.pair for p in old_pairs})
+    unchanged = [p for p in old_pairs if p.pair.left not in changed and p.pair.right not in changed]
+    redone_from_kept = cluster_accounts(affected, unchanged + new_pairs, auto_merge=0.9, cannot_link=0.001)
     redone = cluster_accounts(
         affected, [ScoredPair(p, v) for p, v in after.items()], auto_merge=0.9, cannot_link=0.001
     )
     kept = [c for c in old if not c.accounts & affected]
     assert sorted(kept + redone, key=lambda c: c.anchor) == full
+    assert sorted(kept + redone_from_kept, key=lambda c: c.anchor) == full
 
 
 def test_regional_names_read_as_subsidiaries_but_other_words_do_not() -> None:

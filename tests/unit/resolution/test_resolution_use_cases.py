@@ -19,6 +19,7 @@ from domain.account import AccountKey
 from domain.crosswalk import MappingSource
 from domain.product import ProductKey
 from domain.resolution.decisions import MatchThresholds
+from domain.resolution.model import MatchModel
 
 THRESHOLDS = MatchThresholds(0.9, 0.5, 0.001)
 
@@ -249,3 +250,24 @@ async def test_parents_and_subsidiaries_stay_two_customers_linked_as_a_relation(
     assert (parent, child, "crm_parent") in relations
     assert (parent, benelux, "name") in relations  # "Northwind Group" -> "Northwind Benelux"
     assert report.relations == len(relations)
+
+
+def test_a_warm_scorer_scores_a_change_as_a_fresh_one_does() -> None:
+    # A scorer that ran before keeps each row's block keys and rewrites only the rows that moved.
+    model = MatchModel.default()
+    before = _records() + [
+        ResolutionRecord(AccountKey("bu3", _id(100 + n)), f"Filler Company {n}", f"filler{n}.com")
+        for n in range(40)
+    ]
+    after = list(before)
+    after[2] = dataclasses.replace(after[2], name="Delta Air Lines", phone="+1 404 715 2600", street=None)
+    warm = RapidfuzzPairScorer()
+    statistics = warm.statistics(before)
+    warm.score(before, statistics, model, THRESHOLDS)
+    changed = {after[2].key}
+    fresh = RapidfuzzPairScorer()
+    fresh.statistics(after)
+    assert warm.score(after, statistics, model, THRESHOLDS, changed) == fresh.score(
+        after, statistics, model, THRESHOLDS, changed
+    )
+    assert warm.last_comparisons == fresh.last_comparisons > 0
