@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Self
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +11,7 @@ from adapters.persistence.customer_repositories import (
     SqlaMatchRepository,
 )
 from adapters.persistence.tables import accounts
+from adapters.persistence.unit_of_work import SessionUnitOfWork
 from application.resolution.ports import (
     CrosswalkRepository,
     CustomerRepository,
@@ -24,9 +23,9 @@ from domain.account import AccountKey
 __all__ = ["SqlaResolutionUnitOfWork"]
 
 
-class SqlaResolutionUnitOfWork:
+class SqlaResolutionUnitOfWork(SessionUnitOfWork):
     def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+        super().__init__(session)
         self.customers: CustomerRepository = SqlaCustomerRepository(session)
         self.matches: MatchRepository = SqlaMatchRepository(session)
         self.crosswalk: CrosswalkRepository = SqlaCrosswalkRepository(session)
@@ -52,15 +51,3 @@ class SqlaResolutionUnitOfWork:
         return [
             ResolutionRecord(AccountKey(r[0], r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8]) for r in result
         ]
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.rollback()
-
-    async def commit(self) -> None:
-        await self._session.commit()
-
-    async def rollback(self) -> None:
-        await self._session.rollback()

@@ -1,4 +1,4 @@
-"""The SQLAlchemy unit of work: one AsyncSession, rolled back on exit unless committed."""
+"""SQLAlchemy units of work: one AsyncSession each, rolled back on exit unless committed."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.repositories import SqlaAccountRepository, SqlaOrgRepository
 
-__all__ = ["SqlaUnitOfWork"]
+__all__ = ["SessionUnitOfWork", "SqlaUnitOfWork"]
 
 
-class SqlaUnitOfWork:
+class SessionUnitOfWork:
+    """One AsyncSession for a unit of work; subclasses add the repositories their use cases need."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-        self.accounts = SqlaAccountRepository(session)
-        self.orgs = SqlaOrgRepository(session)
 
     async def __aenter__(self) -> Self:
         return self
@@ -31,3 +31,10 @@ class SqlaUnitOfWork:
 
     async def rollback(self) -> None:
         await self._session.rollback()
+
+
+class SqlaUnitOfWork(SessionUnitOfWork):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self.accounts = SqlaAccountRepository(session)
+        self.orgs = SqlaOrgRepository(session)
