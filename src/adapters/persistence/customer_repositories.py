@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, or_, select, tuple_
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    TableValuedAlias,
+    Text,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.customer_tables import (
+    account_block_keys,
     customer_changes,
     customer_members,
     customer_relations,
@@ -19,7 +33,6 @@ from adapters.persistence.customer_tables import (
     match_pairs,
     product_families,
     product_family_mappings,
-    resolution_fingerprints,
     resolution_state,
 )
 from adapters.persistence.tables import products
@@ -40,7 +53,13 @@ from domain.resolution.clustering import PairLink
 from domain.resolution.hierarchy import CustomerRelation, RelationSource
 from domain.resolution.model import Field, FieldEvidence, MatchExplanation
 
-__all__ = ["SqlaCrosswalkRepository", "SqlaCustomerRepository", "SqlaMatchRepository"]
+__all__ = [
+    "SqlaCrosswalkRepository",
+    "SqlaCustomerRepository",
+    "SqlaMatchRepository",
+    "account_keys",
+    "copy_rows",
+]
 
 _MAX_PARAMS = 30_000
 
@@ -51,6 +70,38 @@ async def _insert(session: AsyncSession, table: Table, rows: Sequence[dict[str, 
     batch = max(1, _MAX_PARAMS // len(rows[0]))
     for start in range(0, len(rows), batch):
         await session.execute(insert(table).values(list(rows[start : start + batch])))
+
+
+def account_keys(keys: Collection[AccountKey]) -> TableValuedAlias:
+    """Account keys as a table (org_id, external_id) from two array parameters: one statement for any
+    number of keys, where IN (...) would need two parameters per key."""
+    ordered = sorted(keys)
+    return (
+        func.unnest(
+            literal([k.org_id for k in ordered], ARRAY(Text)),
+            literal([k.external_id for k in ordered], ARRAY(Text)),
+        )
+        .table_valued("org_id", "external_id")
+        .render_derived(name="k")
+    )
+
+
+def _key_in(
+    org_id: ColumnElement[str], external_id: ColumnElement[str], keys: TableValuedAlias
+) -> ColumnElement[bool]:
+    return tuple_(org_id, external_id).in_(select(keys.c.org_id, keys.c.external_id))
+
+
+async def copy_rows(
+    session: AsyncSession, table: Table, columns: list[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """COPY rows into a table inside the session's transaction (far faster than INSERT for many rows)."""
+    if not rows:
+        return
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    await driver.copy_records_to_table(table.name, records=rows, columns=columns)
 
 
 def _chunks(items: Sequence[Any], size: int = 5_000) -> list[Sequence[Any]]:
@@ -99,7 +150,9 @@ class SqlaCustomerRepository:
     async def _load(self, ids: Collection[str] | None) -> list[Customer]:
         statement = select(customers)
         if ids is not None:
-            statement = statement.where(customers.c.id.in_(list(ids)))
+            if not ids:
+                return []
+            statement = statement.where(customers.c.id == func.any(literal(sorted(ids), ARRAY(Text))))
         found = {
             row.id: Customer(id=row.id, name=row.name, merged_into=row.merged_into, created_at=row.created_at)
             for row in await self._session.execute(statement)
@@ -109,11 +162,12 @@ class SqlaCustomerRepository:
         members = select(customer_members)
         changes = select(customer_changes).order_by(customer_changes.c.at, customer_changes.c.id)
         if ids is not None:
-            members = members.where(customer_members.c.customer_id.in_(list(found)))
+            wanted = literal(sorted(found), ARRAY(Text))
+            members = members.where(customer_members.c.customer_id == func.any(wanted))
             changes = changes.where(
                 or_(
-                    customer_changes.c.customer_id.in_(list(found)),
-                    customer_changes.c.other_customer_id.in_(list(found)),
+                    customer_changes.c.customer_id == func.any(wanted),
+                    customer_changes.c.other_customer_id == func.any(wanted),
                 )
             )
         for row in await self._session.execute(members):
@@ -130,6 +184,36 @@ class SqlaCustomerRepository:
 
     async def all(self) -> list[Customer]:
         return await self._load(None)
+
+    async def holding(self, accounts: Collection[AccountKey] | None) -> list[Customer]:
+        if accounts is None:
+            return await self._load(None)
+        if not accounts:
+            return []
+        keys = account_keys(accounts)
+        statement = select(customer_members.c.customer_id).where(
+            _key_in(customer_members.c.org_id, customer_members.c.external_id, keys)
+        )
+        return await self._load(set((await self._session.execute(statement)).scalars()))
+
+    async def ids(self) -> set[str]:
+        return set((await self._session.execute(select(customers.c.id))).scalars())
+
+    async def changed_by_people(self, since: datetime) -> set[AccountKey]:
+        c = customer_changes.c
+        recent = or_(c.at >= since, c.undone_at >= since)
+        ids = select(c.customer_id).where(recent).union(select(c.other_customer_id).where(recent))
+        statement = select(customer_members.c.org_id, customer_members.c.external_id).where(
+            customer_members.c.customer_id.in_(ids)
+        )
+        return {AccountKey(r[0], r[1]) for r in await self._session.execute(statement)}
+
+    async def named(self) -> dict[str, str]:
+        statement = select(customers.c.id, customers.c.name).where(
+            customers.c.merged_into.is_(None),
+            exists().where(customer_members.c.customer_id == customers.c.id),
+        )
+        return {r[0]: r[1] for r in await self._session.execute(statement)}
 
     async def get(self, customer_id: str) -> Customer | None:
         loaded = await self._load([customer_id])
@@ -156,8 +240,21 @@ class SqlaCustomerRepository:
         rows = await self._session.execute(select(customer_relations))
         return sorted(CustomerRelation(r.parent_id, r.child_id, RelationSource(r.source)) for r in rows)
 
-    async def replace_relations(self, relations: Collection[CustomerRelation]) -> None:
-        await self._session.execute(delete(customer_relations))
+    async def replace_relations(
+        self, touching: Collection[str] | None, relations: Collection[CustomerRelation]
+    ) -> None:
+        if touching is None:
+            await self._session.execute(delete(customer_relations))
+        elif touching:
+            ids = literal(sorted(touching), ARRAY(Text))
+            await self._session.execute(
+                delete(customer_relations).where(
+                    or_(
+                        customer_relations.c.parent_id == func.any(ids),
+                        customer_relations.c.child_id == func.any(ids),
+                    )
+                )
+            )
         # The table keeps one row per parent and child; the CRM's own word wins over name evidence.
         unique: dict[tuple[str, str], CustomerRelation] = {}
         for relation in sorted(relations, key=lambda r: r.source is not RelationSource.CRM_PARENT):
@@ -274,9 +371,87 @@ class SqlaMatchRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def pairs(self) -> list[ScoredMatch]:
-        rows = await self._session.execute(select(match_pairs))
+    async def pairs(self, touching: Collection[AccountKey] | None = None) -> list[ScoredMatch]:
+        statement = select(match_pairs)
+        if touching is not None:
+            if not touching:
+                return []
+            keys = account_keys(touching)
+            c = match_pairs.c
+            statement = statement.where(
+                or_(
+                    _key_in(c.left_org_id, c.left_external_id, keys),
+                    _key_in(c.right_org_id, c.right_external_id, keys),
+                )
+            )
+        rows = await self._session.execute(statement)
         return [ScoredMatch(_pair_of(r), r.probability, explanation_from_json(r.explanation)) for r in rows]
+
+    async def linked(self, accounts: Collection[AccountKey], auto_merge: float) -> set[AccountKey]:
+        if not accounts:
+            return set()
+        ordered = sorted(accounts)
+        # Edges in both directions, so that the recursive step names the reached table once (as
+        # PostgreSQL requires); UNION drops accounts already reached, so the walk ends.
+        statement = text(
+            """
+            WITH RECURSIVE edge(from_org, from_id, to_org, to_id) AS (
+                SELECT left_org_id, left_external_id, right_org_id, right_external_id
+                FROM match_pairs WHERE probability >= :auto_merge
+                UNION ALL
+                SELECT right_org_id, right_external_id, left_org_id, left_external_id
+                FROM match_pairs WHERE probability >= :auto_merge
+                UNION ALL
+                SELECT left_org_id, left_external_id, right_org_id, right_external_id
+                FROM match_decisions WHERE kind = 'must_link'
+                UNION ALL
+                SELECT right_org_id, right_external_id, left_org_id, left_external_id
+                FROM match_decisions WHERE kind = 'must_link'
+            ), reached(org_id, external_id) AS (
+                SELECT * FROM unnest(CAST(:orgs AS text[]), CAST(:ids AS text[]))
+                UNION
+                SELECT e.to_org, e.to_id FROM edge e
+                JOIN reached r ON e.from_org = r.org_id AND e.from_id = r.external_id
+            )
+            SELECT org_id, external_id FROM reached
+            """
+        )
+        rows = await self._session.execute(
+            statement,
+            {
+                "auto_merge": auto_merge,
+                "orgs": [k.org_id for k in ordered],
+                "ids": [k.external_id for k in ordered],
+            },
+        )
+        return {AccountKey(r[0], r[1]) for r in rows}
+
+    async def replace_block_keys(
+        self, touching: Collection[AccountKey] | None, keys: Mapping[AccountKey, Collection[int]]
+    ) -> None:
+        if touching is None:
+            await self._session.execute(text("TRUNCATE account_block_keys"))
+        elif touching:
+            await self._session.execute(
+                delete(account_block_keys).where(
+                    _key_in(
+                        account_block_keys.c.org_id, account_block_keys.c.external_id, account_keys(touching)
+                    )
+                )
+            )
+        rows = [(k.org_id, k.external_id, code) for k, codes in keys.items() for code in codes]
+        await copy_rows(self._session, account_block_keys, ["org_id", "external_id", "block_key"], rows)
+
+    async def in_blocks(self, keys: Collection[int]) -> set[AccountKey]:
+        if not keys:
+            return set()
+        c = account_block_keys.c
+        statement = (
+            select(c.org_id, c.external_id)
+            .where(c.block_key == func.any(literal(sorted(keys), ARRAY(account_block_keys.c.block_key.type))))
+            .distinct()
+        )
+        return {AccountKey(r[0], r[1]) for r in await self._session.execute(statement)}
 
     async def replace_pairs(
         self, touching: Collection[AccountKey] | None, pairs: Sequence[ScoredMatch]
@@ -348,29 +523,30 @@ class SqlaMatchRepository:
         row = (
             await self._session.execute(select(resolution_state).where(resolution_state.c.id == 1))
         ).first()
-        fingerprints = {
-            AccountKey(r.org_id, r.external_id): r.fingerprint
-            for r in await self._session.execute(select(resolution_fingerprints))
-        }
         if row is None or row.statistics is None:
-            return ResolutionState(None, fingerprints, None if row is None else row.last_run_at)
+            return ResolutionState(None, None if row is None else row.last_run_at)
         data = row.statistics
         statistics = TermStatistics(data["records"], data["tokens"], data["names"], data["domains"])
-        return ResolutionState(statistics, fingerprints, row.last_run_at)
+        return ResolutionState(statistics, row.last_run_at)
 
-    async def save_state(self, state: ResolutionState, changed: Collection[AccountKey] | None) -> None:
-        stats = state.statistics
-        data = (
-            None
-            if stats is None
-            else {
-                "records": stats.records,
-                "tokens": stats.tokens,
-                "names": stats.names,
-                "domains": stats.domains,
-            }
-        )
-        statement = insert(resolution_state).values(id=1, statistics=data, last_run_at=state.last_run_at)
+    async def save_state(self, last_run_at: datetime, statistics: TermStatistics | None = None) -> None:
+        if statistics is None:
+            # The statistics stay as stored: re-encoding them would cost more than an incremental run's
+            # other writes together.
+            statement = insert(resolution_state).values(id=1, last_run_at=last_run_at)
+            await self._session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["id"], set_={"last_run_at": statement.excluded.last_run_at}
+                )
+            )
+            return
+        data = {
+            "records": statistics.records,
+            "tokens": statistics.tokens,
+            "names": statistics.names,
+            "domains": statistics.domains,
+        }
+        statement = insert(resolution_state).values(id=1, statistics=data, last_run_at=last_run_at)
         await self._session.execute(
             statement.on_conflict_do_update(
                 index_elements=["id"],
@@ -379,29 +555,6 @@ class SqlaMatchRepository:
                     "last_run_at": statement.excluded.last_run_at,
                 },
             )
-        )
-        if changed is None:
-            await self._session.execute(delete(resolution_fingerprints))
-            keys: Collection[AccountKey] = state.fingerprints
-        else:
-            keys = changed
-            rows = [(k.org_id, k.external_id) for k in sorted(changed)]
-            for chunk in _chunks(rows):
-                await self._session.execute(
-                    delete(resolution_fingerprints).where(
-                        tuple_(resolution_fingerprints.c.org_id, resolution_fingerprints.c.external_id).in_(
-                            chunk
-                        )
-                    )
-                )
-        await _insert(
-            self._session,
-            resolution_fingerprints,
-            [
-                {"org_id": k.org_id, "external_id": k.external_id, "fingerprint": state.fingerprints[k]}
-                for k in sorted(keys)
-                if k in state.fingerprints
-            ],
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -20,6 +21,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from adapters.persistence.tables import metadata
 
 __all__ = [
+    "account_block_keys",
     "customer_changes",
     "customer_members",
     "customer_relations",
@@ -125,6 +127,18 @@ resolution_fingerprints = Table(
     Column("org_id", String(40), primary_key=True),
     Column("external_id", String(18), primary_key=True),
     Column("fingerprint", String(32), nullable=False),
+)
+
+# Each live account's blocking keys as the scorer codes them (stable 64-bit hashes), written for the
+# accounts a run re-scores: an incremental run finds a changed account's neighbours here instead of
+# normalising every account again.
+account_block_keys = Table(
+    "account_block_keys",
+    metadata,
+    Column("org_id", String(40), primary_key=True),
+    Column("external_id", String(18), primary_key=True),
+    Column("block_key", BigInteger, primary_key=True),
+    Index("ix_account_block_keys_block_key", "block_key"),
 )
 
 product_families = Table(

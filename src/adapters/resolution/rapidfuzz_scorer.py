@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from hashlib import blake2b
 from typing import cast
 
 import numpy as np
@@ -55,11 +56,20 @@ class _Prepared:
     token_count: int
     tokens: tuple[str, ...]
     codes: tuple[int, ...]
-    blocks: tuple[int, ...]  # always _MAX_BLOCK_KEYS long, padded with _MISSING
+    blocks: tuple[int, ...]  # _block_code of each key, always _MAX_BLOCK_KEYS long, padded with _MISSING
 
 
 def _code(value: str | None) -> int:
     return _MISSING if value is None else hash(value)
+
+
+def _block_code(key: str) -> int:
+    """A block key as a signed 64-bit integer that every process computes alike (str.__hash__ is salted per
+    process), so that keys stored by one run find neighbours in the next."""
+    code = int.from_bytes(
+        blake2b(key.encode("utf-8", "replace"), digest_size=8).digest(), "little", signed=True
+    )
+    return code if code != _MISSING else _MISSING - 1
 
 
 def _block_keys(f: MatchFeatures, stem: str | None, exchange: str | None) -> list[str]:
@@ -123,7 +133,7 @@ def _prepared(normalised: _Normalised) -> _Prepared:
         token_count=token_count,
         tokens=tokens,
         codes=tuple(_MISSING if v is None else hash(v) for v in values),
-        blocks=tuple(hash(k) for k in blocks) + (_MISSING,) * (_MAX_BLOCK_KEYS - len(blocks)),
+        blocks=tuple(_block_code(k) for k in blocks) + (_MISSING,) * (_MAX_BLOCK_KEYS - len(blocks)),
     )
 
 
@@ -206,6 +216,13 @@ class RapidfuzzPairScorer:
         matrix = flat.reshape(len(rows), _MAX_BLOCK_KEYS)
         self._block_rows, self._block_matrix = rows, matrix
         return matrix
+
+    def block_keys(self, records: Sequence[ResolutionRecord]) -> dict[AccountKey, tuple[int, ...]]:
+        rows = self._prepare_all(records)
+        return {
+            r.key: tuple(dict.fromkeys(b for b in row.blocks if b != _MISSING))
+            for r, row in zip(records, rows, strict=True)
+        }
 
     def statistics(self, records: Sequence[ResolutionRecord]) -> TermStatistics:
         tokens: Counter[str] = Counter()

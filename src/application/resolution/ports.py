@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -29,6 +29,7 @@ __all__ = [
     "ProductRecord",
     "ResolutionRecord",
     "ResolutionState",
+    "ResolutionTotals",
     "ResolutionUnitOfWork",
     "ReviewItem",
     "ScoredMatch",
@@ -51,9 +52,11 @@ class ResolutionRecord:
 
     @property
     def fingerprint(self) -> str:
+        """MD5 of the compared fields joined by \\x1f (None as ""): PostgreSQL's md5() gives the same, so a
+        database finds changed accounts without reading them."""
         values = (self.name, self.website, self.phone, self.street, self.city, self.country)
-        text = "\x1f".join("" if v is None else v for v in values) + f"\x1f{self.parent_external_id}"
-        return hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=12).hexdigest()
+        text = "\x1f".join("" if v is None else v for v in (*values, self.parent_external_id))
+        return hashlib.md5(text.encode("utf-8", "replace"), usedforsecurity=False).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,11 @@ class PairScorer(Protocol):
     """Blocking and pairwise comparison over account records."""
 
     last_comparisons: int  # candidate pairs compared by the latest `score` call
+
+    def block_keys(self, records: Sequence[ResolutionRecord]) -> dict[AccountKey, tuple[int, ...]]:
+        """Each record's blocking keys as integers that stay the same across processes: two records can
+        form a candidate pair only when they share one, so stored keys find a change's neighbours."""
+        ...
 
     def statistics(self, records: Sequence[ResolutionRecord]) -> TermStatistics:
         """Estimate term frequencies from the records."""
@@ -133,16 +141,40 @@ class ReviewItem:
 
 @dataclass(frozen=True)
 class ResolutionState:
-    """What the last run left behind: term statistics and each account's fingerprint then."""
+    """What the last run left behind: term statistics and when it ran."""
 
     statistics: TermStatistics | None
-    fingerprints: dict[AccountKey, str]
     last_run_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResolutionTotals:
+    """Whole-database figures after a run, whatever part of it the run redid."""
+
+    accounts: int
+    customers: int
+    multi_org_customers: int
+    kept_pairs: int
+    review_pairs: int
+    relations: int
 
 
 class CustomerRepository(Protocol):
     async def all(self) -> list[Customer]:
         """Every customer, tombstones included, with members and history."""
+        ...
+
+    async def holding(self, accounts: Collection[AccountKey] | None) -> list[Customer]:
+        """The customers with a member among `accounts`, with all their members and history (every
+        customer, tombstones included, when None)."""
+        ...
+
+    async def ids(self) -> set[str]:
+        """Every customer id ever given, tombstones included."""
+        ...
+
+    async def changed_by_people(self, since: datetime) -> set[AccountKey]:
+        """The members of customers that a person merged, split or undid at or after `since`."""
         ...
 
     async def get(self, customer_id: str) -> Customer | None: ...
@@ -161,13 +193,37 @@ class CustomerRepository(Protocol):
         """Parent/subsidiary links between customers, sorted."""
         ...
 
-    async def replace_relations(self, relations: Collection[CustomerRelation]) -> None:
-        """Make the stored relations exactly these (one per parent and child)."""
+    async def named(self) -> dict[str, str]:
+        """The name of every live customer (not retired, with members), by id."""
+        ...
+
+    async def replace_relations(
+        self, touching: Collection[str] | None, relations: Collection[CustomerRelation]
+    ) -> None:
+        """Drop the stored relations with an end in `touching` (all when None), then store `relations`
+        (one per parent and child)."""
         ...
 
 
 class MatchRepository(Protocol):
-    async def pairs(self) -> list[ScoredMatch]: ...
+    async def pairs(self, touching: Collection[AccountKey] | None = None) -> list[ScoredMatch]:
+        """The stored pairs with an end in `touching` (all when None)."""
+        ...
+
+    async def linked(self, accounts: Collection[AccountKey], auto_merge: float) -> set[AccountKey]:
+        """`accounts` and every account linked to one of them, step by step, through stored pairs at or
+        above `auto_merge` or must-link decisions: whole components of the auto-merge graph."""
+        ...
+
+    async def replace_block_keys(
+        self, touching: Collection[AccountKey] | None, keys: Mapping[AccountKey, Collection[int]]
+    ) -> None:
+        """Drop the stored block keys of `touching` (all when None), then store `keys`."""
+        ...
+
+    async def in_blocks(self, keys: Collection[int]) -> set[AccountKey]:
+        """The accounts with a stored block key among `keys`."""
+        ...
 
     async def replace_pairs(
         self, touching: Collection[AccountKey] | None, pairs: Sequence[ScoredMatch]
@@ -185,8 +241,8 @@ class MatchRepository(Protocol):
 
     async def state(self) -> ResolutionState: ...
 
-    async def save_state(self, state: ResolutionState, changed: Collection[AccountKey] | None) -> None:
-        """Store statistics and fingerprints (only those of `changed` when given, all otherwise)."""
+    async def save_state(self, last_run_at: datetime, statistics: TermStatistics | None = None) -> None:
+        """Record a run at `last_run_at`, with new term statistics when given (kept as stored otherwise)."""
         ...
 
 
@@ -214,8 +270,27 @@ class ResolutionUnitOfWork(Protocol):
     matches: MatchRepository
     crosswalk: CrosswalkRepository
 
-    async def records(self) -> list[ResolutionRecord]:
-        """Every live (not deleted) account, as resolution reads it."""
+    async def records(self, keys: Collection[AccountKey] | None = None) -> list[ResolutionRecord]:
+        """The live (not deleted) accounts among `keys` (every one when None), as resolution reads them,
+        in key order."""
+        ...
+
+    async def changed_accounts(self) -> set[AccountKey]:
+        """The accounts whose fingerprint differs from the one remembered: changed, new and deleted."""
+        ...
+
+    async def remember(self, keys: Collection[AccountKey] | None) -> None:
+        """Remember the fingerprints of `keys` (of every account when None) as they are now; a deleted
+        account is forgotten."""
+        ...
+
+    async def parent_links(self, accounts: Collection[AccountKey] | None) -> dict[AccountKey, AccountKey]:
+        """CRM parent links (child -> parent, both live, in one org) with an end among `accounts` (every
+        link when None)."""
+        ...
+
+    async def totals(self, thresholds: MatchThresholds) -> ResolutionTotals:
+        """Accounts, customers, kept pairs, pairs waiting for review and relations, as stored now."""
         ...
 
     async def __aenter__(self) -> Self: ...

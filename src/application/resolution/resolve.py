@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -11,7 +12,6 @@ from application.resolution.ports import (
     DecisionKind,
     PairScorer,
     ResolutionRecord,
-    ResolutionState,
     ResolutionUnitOfWork,
 )
 from domain.account import AccountKey
@@ -54,7 +54,8 @@ def _display_name(names: Sequence[str]) -> str:
 
 class ResolveCustomers:
     """Resolve all accounts into customers. Incremental by default: only accounts whose compared fields
-    changed since the last run (and the pairs they form) are re-scored; the result equals a full run."""
+    changed since the last run (and the pairs they form) are re-scored, and only the components of the
+    auto-merge graph they touch are clustered again; the result equals a full run."""
 
     def __init__(
         self,
@@ -74,45 +75,81 @@ class ResolveCustomers:
         self, *, full: bool = False, retrain: bool = False, progress: Progress | None = None
     ) -> ResolutionReport:
         say = progress or (lambda _: None)
+        auto_merge = self._thresholds.auto_merge
         async with self._uow as uow:
-            records = await uow.records()
-            say(f"read {len(records)} accounts")
             state = await uow.matches.state()
             statistics = state.statistics
-            if statistics is None or retrain:
-                statistics = self._scorer.statistics(records)
-                full = True
-            fingerprints = {r.key: r.fingerprint for r in records}
-            if full:
-                changed: set[AccountKey] | None = None
+            since = state.last_run_at
+            # None stands for "every account" below: a full run is an incremental one where all changed.
+            changed: set[AccountKey] | None = None
+            if full or retrain or statistics is None or since is None:
+                records = await uow.records()
+                if statistics is None or retrain:
+                    statistics = self._scorer.statistics(records)
+                focus_records = pool = records
+                say(f"read {len(records)} accounts")
             else:
-                changed = {k for k, f in fingerprints.items() if state.fingerprints.get(k) != f}
-                changed |= set(state.fingerprints) - set(fingerprints)
-            focus = None if changed is None else changed & set(fingerprints)
-            if focus is not None and not focus and not changed:
-                say("no account changed since the last run")
+                changed = await uow.changed_accounts()
+                focus_records = await uow.records(changed)
+            blocks = self._scorer.block_keys(focus_records)
+            await uow.matches.replace_block_keys(changed, blocks)
+            focus = None if changed is None else {r.key for r in focus_records}
+            if focus is not None:
+                # Only accounts sharing a block with a changed one can pair with it; blocks are whole here,
+                # so the scorer sees the same block sizes as over every account.
+                keys = set(itertools.chain.from_iterable(blocks.values()))
+                neighbours = await uow.matches.in_blocks(keys) - focus
+                pool = sorted([*focus_records, *await uow.records(neighbours)], key=lambda r: r.key)
+                say(f"{len(changed or ())} accounts changed; {len(neighbours)} share a block with one")
             scored = (
-                self._scorer.score(records, statistics, self._model, self._thresholds, focus)
+                self._scorer.score(pool, statistics, self._model, self._thresholds, focus)
                 if focus is None or focus
                 else []
             )
             comparisons = self._scorer.last_comparisons if focus is None or focus else 0
             say(f"scored {comparisons} candidate pairs, kept {len(scored)}")
-            await uow.matches.replace_pairs(changed, scored)
-            pairs = scored if changed is None else await uow.matches.pairs()
             decisions = await uow.matches.decisions()
+            affected: set[AccountKey] | None = None
+            if changed is not None and since is not None:  # since is always set on this path
+                seeds = set(changed)
+                seeds.update(
+                    k for p in scored if p.probability >= auto_merge for k in (p.pair.left, p.pair.right)
+                )
+                seeds.update(
+                    k for d in decisions if d.decided_at >= since for k in (d.pair.left, d.pair.right)
+                )
+                seeds |= await uow.customers.changed_by_people(since)
+                # Over the pairs stored before this run's replace them: every new pair touches a changed
+                # account, so the old components of the seeds hold every component of the new graph
+                # that a change can reach.
+                affected = await uow.matches.linked(seeds, auto_merge) if seeds else set()
+            await uow.matches.replace_pairs(changed, scored)
+            customers = await uow.customers.holding(affected)
+            if affected is not None:
+                # A customer lies inside one component unless a person changed it, and those are seeds;
+                # this keeps the run right even when that does not hold.
+                spread = {k for c in customers for k in c.members} - affected
+                while spread:
+                    affected |= await uow.matches.linked(spread, auto_merge)
+                    customers = await uow.customers.holding(affected)
+                    spread = {k for c in customers for k in c.members} - affected
+                in_pool = {r.key for r in pool}
+                records = [r for r in pool if r.key in affected]
+                records = sorted([*records, *await uow.records(affected - in_pool)], key=lambda r: r.key)
+            pairs = scored if changed is None else await uow.matches.pairs(affected)
+            live = {r.key for r in records}
             parents = {
                 r.key: AccountKey(r.key.org_id, r.parent_external_id)
                 for r in records
-                if r.parent_external_id and AccountKey(r.key.org_id, r.parent_external_id) in fingerprints
+                if r.parent_external_id and AccountKey(r.key.org_id, r.parent_external_id) in live
             }
             # A CRM parent link says the two accounts are two companies: it stops the model from merging
             # a subsidiary into its parent (a person can still merge them).
             apart = [ScoredPair(PairLink.of(child, parent), 0.0) for child, parent in parents.items()]
             clusters = cluster_accounts(
-                list(fingerprints),
+                [r.key for r in records],
                 [*pairs, *apart],
-                auto_merge=self._thresholds.auto_merge,
+                auto_merge=auto_merge,
                 cannot_link=self._thresholds.cannot_link,
                 must_link=[d.pair for d in decisions if d.kind is DecisionKind.MUST_LINK],
                 never_link=[d.pair for d in decisions if d.kind is DecisionKind.NEVER_LINK],
@@ -121,50 +158,48 @@ class ResolveCustomers:
             for d in sorted(decisions, key=lambda d: d.decided_at):
                 if d.kind is DecisionKind.MUST_LINK:
                     human_by[d.pair.left] = human_by[d.pair.right] = d.decided_by
-            customers = await uow.customers.all()
-            touched = self._apply(customers, clusters, records, human_by)
+            # New ids must differ from every id ever given, not only from the customers loaded here.
+            taken = {c.id for c in customers} if affected is None else await uow.customers.ids()
+            touched = self._apply(customers, clusters, records, human_by, taken)
             await uow.customers.save(touched)
-            relations = self._relations(parents, touched, customers)
-            await uow.customers.replace_relations(relations)
-            say(f"filed accounts under {len(clusters)} customers ({len(touched)} changed)")
-            new_state = ResolutionState(statistics, fingerprints, self._clock.now())
-            await uow.matches.save_state(new_state, changed)
+            redone = None if affected is None else {c.id for c in customers} | {c.id for c in touched}
+            relations = await self._relations(uow, redone, live)
+            await uow.customers.replace_relations(redone, relations)
+            say(f"filed {len(records)} accounts under {len(clusters)} customers ({len(touched)} changed)")
+            estimated = None if statistics is state.statistics else statistics
+            await uow.matches.save_state(self._clock.now(), estimated)
+            await uow.remember(changed)
+            totals = await uow.totals(self._thresholds)
             await uow.commit()
-        member_of = {k: i for i, c in enumerate(clusters) for k in c.members}
-        review = sum(
-            1
-            for p in pairs
-            if self._thresholds.review <= p.probability < self._thresholds.auto_merge
-            and member_of.get(p.pair.left) != member_of.get(p.pair.right)
-        )
         return ResolutionReport(
-            accounts=len(records),
-            changed_accounts=len(fingerprints) if changed is None else len(changed),
+            accounts=totals.accounts,
+            changed_accounts=totals.accounts if changed is None else len(changed),
             comparisons=comparisons,
-            kept_pairs=len(pairs),
-            customers=len(clusters),
-            multi_org_customers=sum(1 for c in clusters if len({k.org_id for k in c.members}) > 1),
-            review_pairs=review,
+            kept_pairs=totals.kept_pairs,
+            customers=totals.customers,
+            multi_org_customers=totals.multi_org_customers,
+            review_pairs=totals.review_pairs,
             customers_changed=len(touched),
             full=changed is None,
-            relations=len(relations),
+            relations=totals.relations,
         )
 
     @staticmethod
-    def _relations(
-        parents: dict[AccountKey, AccountKey],
-        touched: list[Customer],
-        customers: list[Customer],
+    async def _relations(
+        uow: ResolutionUnitOfWork, redone: set[str] | None, accounts: set[AccountKey]
     ) -> set[CustomerRelation]:
-        """Parent/subsidiary links between the customers as filed now: the CRM's ParentId, then names."""
-        current = {c.id: c for c in customers} | {c.id: c for c in touched}
-        live = [c for c in current.values() if c.is_active and c.members]
-        customer_of = {k: c.id for c in live for k in c.members}
-        relations = crm_relations(parents, customer_of)
+        """Parent/subsidiary links between the customers as filed now (after saving them), those with an
+        end in `redone` (all when None): the CRM's ParentId between `accounts` and any, then names."""
+        links = await uow.parent_links(None if redone is None else accounts)
+        customer_of = await uow.customers.of_accounts({k for link in links.items() for k in link})
+        relations = crm_relations(links, customer_of)
         known = {(r.parent_id, r.child_id) for r in relations}
         # One relation per parent and child: the CRM's own word wins over name evidence.
-        named = name_relations((c.id, normalise_name(c.name)) for c in live)
-        return relations | {r for r in named if (r.parent_id, r.child_id) not in known}
+        named = name_relations((i, normalise_name(name)) for i, name in (await uow.customers.named()).items())
+        relations |= {r for r in named if (r.parent_id, r.child_id) not in known}
+        if redone is None:
+            return relations
+        return {r for r in relations if r.parent_id in redone or r.child_id in redone}
 
     def _apply(
         self,
@@ -172,12 +207,13 @@ class ResolveCustomers:
         clusters: list[Cluster],
         records: Sequence[ResolutionRecord],
         human_by: dict[AccountKey, str],
+        taken: set[str],
     ) -> list[Customer]:
         """Move memberships so customers match the clusters; return the customers that changed."""
         now = self._clock.now()
         by_id = {c.id: c for c in customers}
         previous = {k: c.id for c in customers for k in c.members}
-        assigned = assign_customer_ids(clusters, previous, set(by_id))
+        assigned = assign_customer_ids(clusters, previous, taken)
         names = {r.key: r.name for r in records}
         target: dict[AccountKey, tuple[str, float, MatchMethod]] = {}
         for customer_id, cluster in assigned:
