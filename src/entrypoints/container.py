@@ -18,6 +18,7 @@ from application.ports import Cache, Clock, UnitOfWork
 from application.readiness import CheckReadiness
 from domain.timestamps import utc_now
 from entrypoints.providers.features import FeatureProvider
+from entrypoints.providers.models import ModelProvider
 from entrypoints.providers.resolution import ResolutionProvider
 from entrypoints.providers.sync import SyncProvider
 from entrypoints.settings import Settings
@@ -94,6 +95,7 @@ def make_container(settings: Settings, *extra: Provider) -> AsyncContainer:
         SyncProvider(),
         ResolutionProvider(),
         FeatureProvider(),
+        ModelProvider(),
         *extra,
         context={Settings: settings},
     )

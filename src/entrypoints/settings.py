@@ -82,6 +82,37 @@ def _host_map(name: str, raw: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+def _currency(name: str, raw: str) -> str:
+    value = raw.strip().upper()
+    if len(value) != 3 or not value.isalpha():
+        raise SettingsError(f"{name} must be a three-letter ISO 4217 currency code, got {raw!r}")
+    return value
+
+
+def _rates(name: str, raw: str) -> tuple[tuple[str, float], ...]:
+    pairs = []
+    for part in raw.split(","):
+        code, sep, rate = part.strip().partition("=")
+        try:
+            value = float(rate)
+        except ValueError:
+            value = -1.0
+        if not sep or len(code.strip()) != 3 or not code.strip().isalpha() or not value > 0:
+            raise SettingsError(
+                f"{name} must look like EUR=1.08,GBP=1.27 (group-currency units per unit),"
+                f" got {part.strip()!r}"
+            )
+        pairs.append((code.strip().upper(), value))
+    return tuple(pairs)
+
+
+def _horizon(name: str, raw: str) -> int:
+    value = _positive_int(name, raw)
+    if not 7 <= value <= 730:
+        raise SettingsError(f"{name} must be 7 to 730 days, got {raw!r}")
+    return value
+
+
 def _log_level(name: str, raw: str) -> str:
     value = raw.strip().upper()
     if value not in _LOG_LEVELS:
@@ -177,6 +208,21 @@ _VARIABLES: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
         _probability,
         "Match probability below which a pair is evidence of two companies and blocks chaining.",
     ),
+    "XSELL_GROUP_CURRENCY": (
+        "group_currency",
+        _currency,
+        "Currency in which recommendations from every org are also valued, to compare them.",
+    ),
+    "XSELL_EXCHANGE_RATES": (
+        "exchange_rates",
+        _rates,
+        "Group-currency units per unit of each org currency (EUR=1.08,GBP=1.27). Missing: no group value.",
+    ),
+    "XSELL_MODEL_HORIZON_DAYS": (
+        "model_horizon_days",
+        _horizon,
+        "Days after a cutoff within which a purchase counts for training and scoring.",
+    ),
 }
 
 
@@ -204,6 +250,9 @@ class Settings:
     match_review: float = 0.5
     match_cannot_link: float = 0.001
     salesforce_host_map: tuple[tuple[str, str], ...] | None = None
+    group_currency: str = "USD"
+    exchange_rates: tuple[tuple[str, float], ...] = ()
+    model_horizon_days: int = 180
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-XSELL = str(Path(sys.executable).parent / "xsell")
+from tests.cli import one_line_error, run_xsell
 
 
 def _run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")} | env
-    return subprocess.run([XSELL, *args], env=environment, capture_output=True, text=True, timeout=120)
+    return run_xsell(*args, timeout=120, **env)
 
 
-def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert len(errors) == 1, result.stderr
-    return errors[0]
+_one_line_error = one_line_error
 
 
 def test_help_lists_the_commands() -> None:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
-import getpass
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import click
 
-from application.errors import ApplicationError
 from application.resolution.crosswalk import (
     AddProductFamily,
     AssignProductFamily,
@@ -34,28 +30,14 @@ from domain.errors import DomainError
 from domain.ids import SalesforceId
 from domain.product import ProductKey
 from entrypoints.cli.app import cli
-from entrypoints.cli.runtime import app_container, load_settings, migrated, services
-from entrypoints.settings import Settings
+from entrypoints.cli.runtime import BY_OPTION, run_command
 
 __all__ = ["customers", "matches", "products", "resolve"]
 
 T = TypeVar("T")
 
 
-def _actor() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name in some containers
-        return "cli"
-
-
-_BY = click.option(
-    "--by",
-    "decided_by",
-    default=_actor,
-    show_default="your login name",
-    help="Who decides (kept in history).",
-)
+_BY = BY_OPTION
 
 
 def _key(value: str) -> tuple[str, str]:
@@ -72,25 +54,7 @@ def _account(value: str) -> AccountKey:
     return AccountKey(*_key(value))
 
 
-def _run(use: type[T], call: Callable[[T], Awaitable[Any]], *, migrate: bool = True) -> Any:
-    """Start services, build the container, run one use case, and turn its errors into one line."""
-    settings = load_settings()
-    with services(settings) as resolved:
-        if migrate:
-            migrated(resolved)
-        try:
-            return asyncio.run(_call(resolved, use, call))
-        except (DomainError, ApplicationError) as exc:
-            raise click.ClickException(str(exc)) from None
-
-
-async def _call(settings: Settings, use: type[T], call: Callable[[T], Awaitable[Any]]) -> Any:
-    async with app_container(settings) as container, container() as request:
-        try:
-            use_case = await request.get(use)
-        except DomainError as exc:  # thresholds out of order in the environment
-            raise click.ClickException(f"configuration: {exc}") from None
-        return await call(use_case)
+_run = run_command
 
 
 @cli.command()

@@ -13,8 +13,13 @@ from pathlib import Path
 
 import click
 
+from application.errors import InvalidRequestError
+from application.models.ports import TRAINING_PROFILES
+from application.models.scoring import ScoreCustomers, ScoringReport
+from application.models.train import TrainingOutcome, TrainModel
 from application.orgs import AddOrg, ListOrgs
 from application.ports.crm import OrgCredentials
+from application.resolution.crosswalk import SuggestProductFamilies
 from application.resolution.resolve import ResolveCustomers
 from domain.org import Org, OrgKind
 from entrypoints.cli.app import cli
@@ -29,6 +34,8 @@ from simulators.salesforce.org import FakeOrg
 __all__ = ["demo"]
 
 _LOGIN_URL = "https://login.salesforce.com"
+# The generated orgs' currencies in US dollars (the group currency), so every offer can be compared.
+_DEMO_RATES = (("EUR", 1.087), ("GBP", 1.266), ("CHF", 1.136), ("JPY", 0.00667))
 
 
 @contextmanager
@@ -98,6 +105,43 @@ def _resolve(settings: Settings) -> str:
     )
 
 
+def _learn_and_score(settings: Settings) -> str:
+    """Map products to families, train the quick profile, score every customer; a summary line."""
+
+    def say(line: str) -> None:
+        click.echo(f"    {line}", err=True)
+
+    with progress("mapping each org's products to group product families"):
+        asyncio.run(run_use_case(settings, SuggestProductFamilies, lambda use_case: use_case.execute()))
+    try:
+        with progress("training propensity models (quick profile)"):
+            click.echo("", err=True)
+            trained: TrainingOutcome = asyncio.run(
+                run_use_case(
+                    settings,
+                    TrainModel,
+                    lambda use_case: use_case.execute(
+                        by="demo",
+                        horizon_days=settings.model_horizon_days,
+                        budget=TRAINING_PROFILES["quick"],
+                        progress=say,
+                    ),
+                )
+            )
+    except InvalidRequestError as exc:
+        return f"no model yet: {exc}"
+    with progress("scoring every customer"):
+        click.echo("", err=True)
+        scored: ScoringReport = asyncio.run(
+            run_use_case(settings, ScoreCustomers, lambda use_case: use_case.execute(progress=say))
+        )
+    auc = trained.version.metrics.get("validation_auc", float("nan"))
+    return (
+        f"model {trained.version.id} (validation AUC {auc:.3f}); {scored.written:,} recommendations written"
+        f" for {scored.customers:,} customers"
+    )
+
+
 @contextmanager
 def _background(settings: Settings, *commands: list[str]) -> Iterator[None]:
     """Worker and scheduler as child processes on the same database, Redis and fake orgs."""
@@ -110,6 +154,8 @@ def _background(settings: Settings, *commands: list[str]) -> Iterator[None]:
             "XSELL_SALESFORCE_HOST_MAP": ",".join(f"{h}={t}" for h, t in settings.salesforce_host_map or ()),
         }
     )
+    if settings.exchange_rates:
+        env["XSELL_EXCHANGE_RATES"] = ",".join(f"{code}={rate}" for code, rate in settings.exchange_rates)
     xsell = str(Path(sys.executable).parent / "xsell")
     children = [
         subprocess.Popen([xsell, *command], env=env, stdin=subprocess.DEVNULL)  # noqa: S603
@@ -142,7 +188,8 @@ def demo(host: str | None, port: int | None, accounts: int, seed: int) -> None:
     """Run everything on this machine, with generated data: nothing to install or configure.
 
     Starts embedded PostgreSQL and Redis, three fake Salesforce orgs of one company group, syncs them,
-    recognises the customers they share, then serves the API with a background worker and scheduler.
+    recognises the customers they share, maps products to families, trains a model (quick profile) and
+    scores every customer, then serves the API with a background worker and scheduler.
     Data stays in XSELL_DATA_DIR (default ./.xsell): a second run syncs incrementally.
     """
     settings = load_settings()
@@ -159,6 +206,9 @@ def demo(host: str | None, port: int | None, accounts: int, seed: int) -> None:
             with progress("recognising customers across orgs"):
                 summary = _resolve(resolved)
             click.echo(f"  {summary}", err=True)
+            if not resolved.exchange_rates:
+                resolved = dataclasses.replace(resolved, exchange_rates=_DEMO_RATES)
+            click.echo(f"  {_learn_and_score(resolved)}", err=True)
             base = f"http://{host}:{port}"
             click.echo(
                 "\n".join(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import errno
+import getpass
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import ExitStack, asynccontextmanager, contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 from dishka import AsyncContainer
@@ -18,16 +20,20 @@ from adapters.embedded.services import running_services
 from adapters.observability.logging import configure_logging
 from adapters.persistence.migrations import upgrade
 from adapters.persistence.preflight import check_database
-from application.errors import DependencyUnavailableError
+from application.errors import ApplicationError, DependencyUnavailableError
+from domain.errors import DomainError
 from entrypoints.container import make_container
 from entrypoints.settings import Settings, SettingsError
 
 __all__ = [
+    "BY_OPTION",
+    "actor",
     "app_container",
     "check_port_free",
     "load_settings",
     "migrated",
     "progress",
+    "run_command",
     "run_use_case",
     "services",
 ]
@@ -127,3 +133,41 @@ def migrated(settings: Settings) -> None:
             upgrade(settings.database_url)
     except Exception as exc:  # alembic wraps driver errors in many types; the user needs one sentence
         raise click.ClickException(f"migrations failed: {str(exc).splitlines()[0]}") from None
+
+
+def actor() -> str:
+    """Who runs the command, for the history of decisions: the login name, or `cli` where there is none."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name in some containers
+        return "cli"
+
+
+BY_OPTION = click.option(
+    "--by",
+    "decided_by",
+    default=actor,
+    show_default="your login name",
+    help="Who decides (kept in history).",
+)
+
+
+def run_command(use: type[T], call: Callable[[T], Awaitable[Any]], *, migrate: bool = True) -> Any:
+    """Start services, build the container, run one use case, and turn its errors into one line."""
+    settings = load_settings()
+    with services(settings) as resolved:
+        if migrate:
+            migrated(resolved)
+        try:
+            return asyncio.run(_call(resolved, use, call))
+        except (DomainError, ApplicationError) as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+async def _call(settings: Settings, use: type[T], call: Callable[[T], Awaitable[Any]]) -> Any:
+    async with app_container(settings) as container, container() as request:
+        try:
+            use_case = await request.get(use)
+        except DomainError as exc:  # e.g. match thresholds out of order in the environment
+            raise click.ClickException(f"configuration: {exc}") from None
+        return await call(use_case)

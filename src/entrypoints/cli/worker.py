@@ -11,7 +11,11 @@ import dramatiq
 from redis import Redis
 
 from adapters.tasks.actors import SyncActors, TransientSyncError, create_broker, declare_sync_actors
+from adapters.tasks.model_actors import declare_model_actors
 from adapters.tasks.quarantine import quarantined
+from application.models.ports import TRAINING_PROFILES
+from application.models.scoring import ScoreCustomers
+from application.models.train import TrainModel
 from application.orgs import ListOrgs
 from application.sync import SyncOrg
 from domain.sync import OrgSyncState, SyncRunStatus
@@ -48,6 +52,33 @@ class ContainerSyncRunner:
         return [s.org.id for s in summaries if s.status.state is not OrgSyncState.ATTENTION]
 
 
+class ContainerModelRunner:
+    """Trains and scores from a worker, on the worker's event-loop thread like the sync runner."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._container: Any = None
+
+    def _get(self) -> Any:
+        if self._container is None:
+            self._container = make_container(self._settings)
+        return self._container
+
+    async def train(self, profile: str, requested_by: str) -> None:
+        async with self._get()() as request:
+            use_case: TrainModel = await request.get(TrainModel)
+            await use_case.execute(
+                by=requested_by,
+                horizon_days=self._settings.model_horizon_days,
+                budget=TRAINING_PROFILES.get(profile, TRAINING_PROFILES["standard"]),
+            )
+
+    async def score(self) -> None:
+        async with self._get()() as request:
+            use_case: ScoreCustomers = await request.get(ScoreCustomers)
+            await use_case.execute()
+
+
 def _wait_for_signal() -> None:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -66,6 +97,7 @@ def build_actors(
         **({} if maintenance_chance is None else {"maintenance_chance": maintenance_chance}),
     )
     dramatiq.set_broker(broker)
+    declare_model_actors(broker, ContainerModelRunner(settings) if runner else None)
     return declare_sync_actors(broker, ContainerSyncRunner(settings) if runner else None)
 
 
@@ -77,10 +109,11 @@ def build_actors(
               help="Commands per million that also requeue jobs of dead workers.")  # fmt: skip
 @click.option("--quarantined", "show_quarantined", is_flag=True, help="List quarantined jobs and exit.")
 def worker(threads: int, heartbeat_s: float, maintenance_chance: int | None, show_quarantined: bool) -> None:
-    """Run background sync jobs from the Redis queue until stopped (Ctrl-C or SIGTERM).
+    """Run background jobs from the Redis queues until stopped (Ctrl-C or SIGTERM).
 
-    Start as many workers as you like; each job syncs one org. A job that keeps crashing its worker is
-    quarantined after XSELL_WORKER_MAX_ATTEMPTS deliveries (list them with --quarantined).
+    Start as many workers as you like; a job syncs one org, trains a model or scores every customer.
+    A job that keeps crashing its worker is quarantined after XSELL_WORKER_MAX_ATTEMPTS deliveries
+    (list them with --quarantined).
     """
     settings = load_settings()
     with services(settings) as resolved:

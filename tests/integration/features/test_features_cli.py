@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
+
+from tests.cli import one_line_error, run_xsell
 
 from adapters.embedded.services import ServiceUrls
 from adapters.features.registry import PandasFeatureRegistry
 
-XSELL = str(Path(sys.executable).parent / "xsell")
-
 
 def _run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")} | env
-    return subprocess.run([XSELL, *args], env=environment, capture_output=True, text=True, timeout=180)
+    return run_xsell(*args, timeout=180, **env)
 
 
-def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert len(errors) == 1, result.stderr
-    return errors[0]
+_one_line_error = one_line_error
 
 
 def test_list_shows_every_feature_with_its_version() -> None:

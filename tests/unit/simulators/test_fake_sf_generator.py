@@ -101,3 +101,30 @@ def test_csv_sink_writes_loadable_directories(tmp_path: Path) -> None:
     assert org.data.multi_currency
     assert len(org.data.tables["Account"].rows) > 0
     assert sum(len(org.data.tables["Account"].rows) for _ in [0]) <= summary.accounts
+
+
+def test_true_propensities_at_a_past_cutoff_match_the_purchases_that_followed(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from simulators.salesforce.generator.ground_truth import read_ground_truth, true_propensity
+
+    generate_company_group(GroupSpec(accounts=3000, seed=13), MemorySink(), tmp_path / "truth.jsonl")
+    truth = read_ground_truth(tmp_path / "truth.jsonl")
+    cutoff = datetime(2026, 1, 1, tzinfo=UTC)
+    end = cutoff + timedelta(days=180)
+    expected = observed = 0.0
+    for company in truth.companies:
+        for family in truth.header["families"]:
+            p = true_propensity(truth.header, company, family, cutoff, 180)
+            if p is None:
+                continue
+            assert 0.0 <= p < 1.0
+            expected += p
+            observed += any(
+                f == family and cutoff < datetime.fromisoformat(when) <= end
+                for f, when, _ in company["purchases"]
+            )
+    # The probabilities add up to the purchases that happened (within sampling noise; purchases of other
+    # families inside the window lift some hazards, which the cutoff's state does not know yet).
+    assert observed > 50
+    assert 0.85 < observed / expected < 1.2

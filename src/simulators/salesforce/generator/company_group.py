@@ -231,6 +231,13 @@ class _Generator:
             "as_of": self.spec.as_of.isoformat(),
             "horizon_days": self.spec.horizon_days,
             "history_start": self.start.date().isoformat(),
+            "history_start_at": self.start.isoformat(),
+            "month_days": _MONTH,
+            "months": self.months,
+            "co_ownership": [
+                [a, b, round(v, 6)] for (a, b), v in sorted(self.catalog.drivers.co_ownership.items())
+            ],
+            "sellers": {family: self.catalog.seller_of(family).name for family in FAMILIES},
             "orgs": [
                 {
                     "name": unit.name,
@@ -342,6 +349,14 @@ class _Generator:
                     ],
                     "owned": sorted(owned_families),
                     "propensity": propensity,
+                    "logits": {f: round(v, 6) for f, v in self.static_logits(company).items()},
+                    "account_created": {
+                        units[index].name: created.isoformat()
+                        for index, created in company.account_created.items()
+                    },
+                    "purchases": [
+                        [family, when.isoformat(), units[seller].name] for family, when, seller in purchases
+                    ],
                 }
             )
 
