@@ -22,7 +22,7 @@ from scipy.optimize import minimize
 from sklearn.metrics import roc_auc_score
 
 from adapters.ml.encoding import Encoder
-from adapters.ml.members import ALGORITHMS, Member, XGBoostAlgorithm
+from adapters.ml.members import ALGORITHMS, BOOSTER_TYPES, Member, XGBoostAlgorithm
 from application.errors import InvalidRequestError
 from application.models.calibration import Calibrator, choose_calibrator
 from application.models.dataset import CandidateSet
@@ -79,18 +79,21 @@ class EnsembleModel:
         """TreeSHAP of the boosted members, weighted by their blend weights renormalised among them.
 
         The forest and the MLP have no exact fast SHAP; they are left out of explanations (their share of
-        the blend is reported with the model).
+        the blend is reported with the model), and when the blend kept neither booster, both explain it
+        with equal weight.
         """
         x = self.encoder.transform(candidates)
         sources = self.encoder.sources
         features = tuple(dict.fromkeys(sources))
         index = np.array([features.index(s) for s in sources])
+        boosters = [n for n, m in self.members.items() if isinstance(m, BOOSTER_TYPES)]
+        weighted = [n for n in boosters if self.weights[n] > 0]
+        # When the blend gave the boosters no weight, they still explain it: they learnt the same task
+        # on the same rows, and the forest and the MLP have no exact fast SHAP of their own.
+        chosen = {n: self.weights[n] for n in weighted} if weighted else dict.fromkeys(boosters, 1.0)
         parts: list[tuple[float, npt.NDArray[np.float64]]] = []
-        for name, member in self.members.items():
-            weight = self.weights[name]
-            if weight <= 0:
-                continue
-            values = member.contributions(x)
+        for name, weight in chosen.items():
+            values = self.members[name].contributions(x)
             if values is not None:
                 parts.append((weight, values))
         folded = np.zeros((len(x), len(features)))

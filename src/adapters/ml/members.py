@@ -26,7 +26,7 @@ import xgboost as xgb
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import roc_auc_score
 
-__all__ = ["ALGORITHMS", "Algorithm", "Member", "gpu_available"]
+__all__ = ["ALGORITHMS", "BOOSTER_TYPES", "Algorithm", "Member", "gpu_available"]
 
 Matrix = npt.NDArray[np.float32]
 Vector = npt.NDArray[np.float64]
@@ -449,6 +449,9 @@ class MLPAlgorithm:
         net.load_state_dict(state)
         return _MlpMember(net, scaling, params)
 
+
+# Members with exact, fast TreeSHAP contributions.
+BOOSTER_TYPES = (_XgbMember, _LgbMember)
 
 ALGORITHMS: dict[str, Callable[[], Algorithm]] = {
     "xgboost": XGBoostAlgorithm,

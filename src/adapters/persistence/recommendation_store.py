@@ -14,10 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.persistence.customer_tables import product_families
 from adapters.persistence.model_tables import recommendations, scoring_runs
 from adapters.persistence.tables import orgs
+from application.models.feedback import RecommendationFilter
 from application.models.scoring import OrgInfo, RecommendationBatch
-from domain.recommendation import Reason
+from domain.money import Money
+from domain.recommendation import Arm, Reason, ReasonKind, Recommendation, RecommendationStatus
 
-__all__ = ["SqlaRecommendationStore", "reasons_to_json"]
+__all__ = ["SqlaRecommendationRepository", "SqlaRecommendationStore", "reasons_to_json"]
 
 _COLUMNS = (
     "id",
@@ -147,3 +149,86 @@ class SqlaRecommendationStore:
             driver: Any = raw.driver_connection
             await driver.copy_records_to_table(recommendations.name, records=records, columns=_COLUMNS)
         return len(records)
+
+
+_PREVIOUS = {
+    RecommendationStatus.ACCEPTED: RecommendationStatus.NEW,
+    RecommendationStatus.DISMISSED: RecommendationStatus.NEW,
+    RecommendationStatus.CONVERTED: RecommendationStatus.ACCEPTED,
+    RecommendationStatus.LOST: RecommendationStatus.ACCEPTED,
+}
+
+
+class SqlaRecommendationRepository:
+    """Single recommendations for feedback: read, decide with a compare-and-set on the status, list."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def get(self, recommendation_id: str) -> Recommendation | None:
+        async with self._engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(recommendations).where(recommendations.c.id == recommendation_id)
+                )
+            ).first()
+        return None if row is None else _recommendation(row)
+
+    async def save_decision(self, recommendation: Recommendation) -> bool:
+        r = recommendations.c
+        previous = _PREVIOUS.get(recommendation.status)
+        if previous is None:
+            return False
+        converted = recommendation.converted_amount
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                update(recommendations)
+                .where(r.id == recommendation.id, r.status == previous.value)
+                .values(
+                    status=recommendation.status.value,
+                    accepted_at=recommendation.accepted_at,
+                    dismissed_at=recommendation.dismissed_at,
+                    converted_at=recommendation.converted_at,
+                    lost_at=recommendation.lost_at,
+                    decided_by=recommendation.decided_by,
+                    dismiss_reason=recommendation.dismiss_reason,
+                    converted_amount=None if converted is None else converted.amount,
+                )
+            )
+        return bool(result.rowcount)
+
+    async def find(self, where: RecommendationFilter) -> list[Recommendation]:
+        r = recommendations.c
+        statement = select(recommendations).order_by(r.expected_value.desc(), r.id).limit(where.limit)
+        if where.customer_id is not None:
+            statement = statement.where(r.customer_id == where.customer_id)
+        if where.status is not None:
+            statement = statement.where(r.status == where.status.value)
+        async with self._engine.connect() as connection:
+            return [_recommendation(row) for row in await connection.execute(statement)]
+
+
+def _recommendation(row: Any) -> Recommendation:
+    return Recommendation(
+        id=row.id,
+        customer_id=row.customer_id,
+        family_id=row.family_id,
+        target_org_id=row.target_org_id,
+        probability=row.probability,
+        expected_value=Money(row.expected_value, row.currency),
+        model_version_id=row.model_version_id,
+        arm=Arm(row.arm),
+        reasons=tuple(
+            Reason(ReasonKind(r["kind"]), r["text"], float(r["contribution"]), r.get("org_id"))
+            for r in row.reasons
+        ),
+        status=RecommendationStatus(row.status),
+        created_at=row.created_at,
+        accepted_at=row.accepted_at,
+        dismissed_at=row.dismissed_at,
+        converted_at=row.converted_at,
+        lost_at=row.lost_at,
+        decided_by=row.decided_by,
+        dismiss_reason=row.dismiss_reason,
+        converted_amount=None if row.converted_amount is None else Money(row.converted_amount, row.currency),
+    )

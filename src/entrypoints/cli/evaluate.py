@@ -80,6 +80,10 @@ class GroundTruthReference:
         return out
 
 
+def _metric(value: float | None) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:.3f}"
+
+
 def _table(report: EvaluationReport) -> list[str]:
     k = report.k
     columns = ("auc", "pr_auc", f"precision@{k}", f"recall@{k}", f"map@{k}", f"ndcg@{k}", "brier", "ece")
@@ -91,10 +95,7 @@ def _table(report: EvaluationReport) -> list[str]:
             (
                 row.name,
                 row.kind,
-                *(
-                    "n/a" if values.get(c) is None or math.isnan(values[c]) else f"{values[c]:.3f}"
-                    for c in columns
-                ),
+                *(_metric(values.get(c)) for c in columns),
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
@@ -208,6 +209,18 @@ def evaluate(
     )
     for line in _table(report):
         click.echo(line)
+    ensemble = next(row.evaluation for row in report.rows if row.kind == "ensemble")
+    click.echo("\nensemble per family (AUC, buyers in their customer's top k):")
+    for family, values in sorted(ensemble.families.items()):
+        click.echo(
+            f"  {family:<28} {int(values['positives']):>6,} buyers of {int(values['rows']):>8,}  AUC "
+            f"{_metric(values.get('auc'))}  recall@{report.k} {_metric(values.get(f'recall@{report.k}'))}"
+        )
+    click.echo("ensemble calibration (predicted -> observed, candidates):")
+    for b in ensemble.reliability:
+        click.echo(
+            f"  {b.lower:.1f}-{b.upper:.1f}: {b.mean_predicted:.3f} -> {b.observed_rate:.3f}  ({b.count:,})"
+        )
     for note in report.notes:
         click.echo(f"note: {note}")
     if reference is not None:

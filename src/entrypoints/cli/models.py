@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from decimal import Decimal
 
 import click
 
+from application.models.feedback import ListRecommendations, RecommendationFilter, RecordFeedback
 from application.models.ports import TRAINING_PROFILES, TrainingBudget
 from application.models.realtime import LiveOffer, ScoreCustomerNow
 from application.models.registry import (
@@ -19,10 +21,11 @@ from application.models.registry import (
 )
 from application.models.scoring import ScoreCustomers, ScoringReport
 from application.models.train import TrainingOutcome, TrainModel
+from domain.recommendation import Recommendation, RecommendationStatus
 from entrypoints.cli.app import cli
 from entrypoints.cli.runtime import BY_OPTION, load_settings, run_command
 
-__all__ = ["PROFILES", "models", "score", "train"]
+__all__ = ["PROFILES", "models", "recommendations", "score", "train"]
 
 PROFILES = TRAINING_PROFILES
 
@@ -244,3 +247,81 @@ def ab(share: float, salt: str | None, decided_by: str) -> None:
         SetServingPolicy, lambda use_case: use_case.execute(challenger_share=share, salt=salt, by=decided_by)
     )
     click.echo(f"the challenger serves {policy.challenger_share:.0%} of customers (salt {policy.salt!r})")
+
+
+@cli.group()
+def recommendations() -> None:
+    """The offers scoring wrote, and what sales did with them (accept, dismiss, convert, lost)."""
+
+
+@recommendations.command("list")
+@click.option("--customer", "customer_id", metavar="ID", help="Only this customer's offers.")
+@click.option(
+    "--status", type=click.Choice([s.value for s in RecommendationStatus]), help="Only this status."
+)
+@click.option("--limit", type=click.IntRange(1, 500), default=20, show_default=True)
+def list_recommendations(customer_id: str | None, status: str | None, limit: int) -> None:
+    """Offers by expected value, highest first, with their reasons."""
+    where = RecommendationFilter(customer_id, RecommendationStatus(status) if status else None, limit)
+    found: list[Recommendation] = run_command(ListRecommendations, lambda use_case: use_case.execute(where))
+    if not found:
+        click.echo("no recommendations match; run `xsell score` first")
+    for r in found:
+        click.echo(
+            f"{r.id}  {r.customer_id}  {r.family_id:<22} {r.target_org_id:<6} p={r.probability:.3f}"
+            f"  {r.expected_value.amount:>12,.2f} {r.expected_value.currency}  {r.status.value:<9}"
+            f" {r.arm.value}"
+        )
+        for reason in r.reasons:
+            click.echo(f"    - {reason.text}")
+
+
+def _decide(
+    recommendation_id: str,
+    status: RecommendationStatus,
+    by: str,
+    *,
+    amount: Decimal | None = None,
+    reason: str | None = None,
+) -> None:
+    decided: Recommendation = run_command(
+        RecordFeedback,
+        lambda use_case: use_case.execute(recommendation_id, status, by=by, amount=amount, reason=reason),
+    )
+    click.echo(f"{decided.id} is now {decided.status.value} (by {decided.decided_by})")
+
+
+@recommendations.command("accept")
+@click.argument("recommendation_id")
+@BY_OPTION
+def accept(recommendation_id: str, decided_by: str) -> None:
+    """Take up an offer (a new one)."""
+    _decide(recommendation_id, RecommendationStatus.ACCEPTED, decided_by)
+
+
+@recommendations.command("dismiss")
+@click.argument("recommendation_id")
+@click.option("--reason", help="Why it does not fit (kept with the offer).")
+@BY_OPTION
+def dismiss(recommendation_id: str, reason: str | None, decided_by: str) -> None:
+    """Turn down an offer (a new one); it is not offered again for 180 days."""
+    _decide(recommendation_id, RecommendationStatus.DISMISSED, decided_by, reason=reason)
+
+
+@recommendations.command("convert")
+@click.argument("recommendation_id")
+@click.option(
+    "--amount", type=click.FloatRange(min=0), required=True, help="Amount won, in the offer's currency."
+)
+@BY_OPTION
+def convert(recommendation_id: str, amount: float, decided_by: str) -> None:
+    """Record that an accepted offer was won, and for how much."""
+    _decide(recommendation_id, RecommendationStatus.CONVERTED, decided_by, amount=Decimal(str(amount)))
+
+
+@recommendations.command("lost")
+@click.argument("recommendation_id")
+@BY_OPTION
+def lost(recommendation_id: str, decided_by: str) -> None:
+    """Record that an accepted offer was lost."""
+    _decide(recommendation_id, RecommendationStatus.LOST, decided_by)

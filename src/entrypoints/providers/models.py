@@ -6,7 +6,7 @@ from dishka import Provider, Scope, provide
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence.model_registry import SqlaModelRegistry
-from adapters.persistence.recommendation_store import SqlaRecommendationStore
+from adapters.persistence.recommendation_store import SqlaRecommendationRepository, SqlaRecommendationStore
 from application.features import (
     BuildFeatures,
     FeatureRegistry,
@@ -15,6 +15,7 @@ from application.features import (
     OnlineFeatureStore,
 )
 from application.models.evaluate import EvaluateModels, LearningData
+from application.models.feedback import ListRecommendations, RecommendationRepository, RecordFeedback
 from application.models.ports import ModelTrainer
 from application.models.realtime import ScoreCustomerNow, ServingModels
 from application.models.registry import (
@@ -50,6 +51,18 @@ class ModelProvider(Provider):
     @provide(scope=Scope.APP)
     def store(self, engine: AsyncEngine) -> RecommendationStore:
         return SqlaRecommendationStore(engine)
+
+    @provide(scope=Scope.APP)
+    def recommendations(self, engine: AsyncEngine) -> RecommendationRepository:
+        return SqlaRecommendationRepository(engine)
+
+    @provide(scope=Scope.REQUEST)
+    def feedback(self, repository: RecommendationRepository, clock: Clock) -> RecordFeedback:
+        return RecordFeedback(repository, clock)
+
+    @provide(scope=Scope.REQUEST)
+    def list_recommendations(self, repository: RecommendationRepository) -> ListRecommendations:
+        return ListRecommendations(repository)
 
     @provide(scope=Scope.REQUEST)
     def learning_data(

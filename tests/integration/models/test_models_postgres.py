@@ -198,3 +198,47 @@ def test_optuna_keeps_its_studies_in_postgresql_apart_from_the_schema(database_u
     )
     assert {s.study_name for s in studies} == {"pg-xgboost", "pg-lightgbm"}
     assert all(s.n_trials >= 1 for s in studies)
+
+
+async def test_feedback_moves_an_offer_once_and_counts_for_its_arm(database_url: str) -> None:
+    from decimal import Decimal
+
+    from tests.fakes import FakeClock
+
+    from adapters.persistence.recommendation_store import SqlaRecommendationRepository
+    from application.models.feedback import ListRecommendations, RecommendationFilter, RecordFeedback
+    from domain.errors import InvalidStatusTransitionError
+    from domain.recommendation import RecommendationStatus
+
+    engine = create_engine(database_url, 2)
+    try:
+        await SqlaRecommendationStore(engine).replace_open(_batch("run-1", ["c1", "c2"]))
+        repository = SqlaRecommendationRepository(engine)
+        listed = await ListRecommendations(repository).execute(RecommendationFilter(customer_id="c1"))
+        (offer,) = listed
+        assert offer.expected_value.currency == "EUR" and offer.reasons[0].text.startswith("Activity")
+        stale = await repository.get(offer.id)  # a second reader, before anyone decides
+        assert stale is not None
+        clock = FakeClock(NOW + timedelta(hours=1))
+        feedback = RecordFeedback(repository, clock)
+        await feedback.execute(offer.id, RecommendationStatus.ACCEPTED, by="sam")
+        with pytest.raises(InvalidStatusTransitionError):
+            await feedback.execute(offer.id, RecommendationStatus.DISMISSED, by="kim")
+        clock.advance(days=30)
+        converted = await feedback.execute(
+            offer.id, RecommendationStatus.CONVERTED, by="sam", amount=Decimal("5000")
+        )
+        assert converted.converted_amount is not None and converted.converted_amount.currency == "EUR"
+        stored = await repository.get(offer.id)
+        assert stored is not None and stored.status is RecommendationStatus.CONVERTED
+        assert stored.accepted_at == NOW + timedelta(hours=1) and stored.decided_by == "sam"
+        # The second reader decides on its stale copy: the stored decision is not overwritten.
+        stale.dismiss(by="kim", at=NOW + timedelta(hours=2))
+        assert not await repository.save_decision(stale)
+        again = await repository.get(offer.id)
+        assert again is not None and again.status is RecommendationStatus.CONVERTED
+        (outcome,) = await SqlaModelRegistry(engine).arm_outcomes()
+        assert (outcome.recommendations, outcome.converted, outcome.revenue) == (2, 1, 5000.0)
+        assert outcome.acceptance_rate == 1.0
+    finally:
+        await engine.dispose()

@@ -82,3 +82,14 @@ def test_training_without_buyers_is_refused(sets) -> None:  # type: ignore[no-un
     silent = CandidateSet(**{**valid.__dict__, "outcome": np.zeros_like(valid.outcome)})
     with pytest.raises(InvalidRequestError, match="both buyers and non-buyers"):
         EnsembleTrainer().train(train, silent, TrainingBudget(seconds=2, max_trials=1), study_prefix="t")
+
+
+def test_the_boosters_explain_a_blend_that_gave_them_no_weight(model, sets) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    _, _, test = sets
+    forest_only = dataclasses.replace(
+        model, weights={"xgboost": 0.0, "lightgbm": 0.0, "random_forest": 1.0, "mlp": 0.0}
+    )
+    explanation = forest_only.explain(test.take(np.arange(20)))
+    assert np.abs(explanation.contributions).sum() > 0

@@ -1,0 +1,80 @@
+"""RecordFeedback and ListRecommendations: what sales did with an offer, and the offers to work on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from application.errors import InvalidRequestError
+from application.ports.clock import Clock
+from domain.errors import NotFoundError
+from domain.money import Money
+from domain.recommendation import Recommendation, RecommendationStatus
+
+__all__ = ["ListRecommendations", "RecommendationFilter", "RecommendationRepository", "RecordFeedback"]
+
+
+@dataclass(frozen=True)
+class RecommendationFilter:
+    customer_id: str | None = None
+    status: RecommendationStatus | None = None
+    limit: int = 20
+
+
+class RecommendationRepository(Protocol):
+    async def get(self, recommendation_id: str) -> Recommendation | None: ...
+
+    async def save_decision(self, recommendation: Recommendation) -> bool:
+        """Store the status and decision fields if the stored status is still the one it was read with.
+
+        Returns False when someone else decided first (nothing is written then).
+        """
+        ...
+
+    async def find(self, where: RecommendationFilter) -> list[Recommendation]:
+        """Highest expected value first."""
+        ...
+
+
+class RecordFeedback:
+    def __init__(self, repository: RecommendationRepository, clock: Clock) -> None:
+        self._repository = repository
+        self._clock = clock
+
+    async def execute(
+        self,
+        recommendation_id: str,
+        status: RecommendationStatus,
+        *,
+        by: str,
+        amount: Decimal | None = None,
+        reason: str | None = None,
+    ) -> Recommendation:
+        """Accept, dismiss, convert (with the amount won, in the offer's currency) or mark lost.
+
+        Raises NotFoundError for an unknown id, InvalidStatusTransitionError for a move the status rules
+        forbid, InvariantViolationError for a conversion without an amount, InvalidRequestError when
+        someone else decided meanwhile.
+        """
+        recommendation = await self._repository.get(recommendation_id)
+        if recommendation is None:
+            raise NotFoundError(f"no recommendation {recommendation_id!r}")
+        money = None if amount is None else Money(amount, recommendation.expected_value.currency)
+        recommendation.transition_to(status, by=by, at=self._clock.now(), amount=money, reason=reason)
+        if not await self._repository.save_decision(recommendation):
+            raise InvalidRequestError(
+                f"recommendation {recommendation_id} was decided by someone else meanwhile"
+            )
+        return recommendation
+
+
+class ListRecommendations:
+    def __init__(self, repository: RecommendationRepository) -> None:
+        self._repository = repository
+
+    async def execute(self, where: RecommendationFilter) -> list[Recommendation]:
+        """Raises InvalidRequestError for a limit outside 1..500."""
+        if not 1 <= where.limit <= 500:
+            raise InvalidRequestError(f"limit is 1 to 500, got {where.limit}")
+        return await self._repository.find(where)
