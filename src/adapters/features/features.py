@@ -108,6 +108,19 @@ def family_owned_orgs(ctx: FeatureContext) -> Array:
     return ctx["ownership"].org_count
 
 
+@BOOK.feature(1, PAIR, BOOL, "1 when one of the customer's accounts at t is in an org that sells the family.")
+def family_seller_present(ctx: FeatureContext) -> Array:
+    n, k = len(ctx["customers"].ids), len(ctx.families)
+    accounts = ctx["customers"].accounts[["org_id", "c"]].drop_duplicates()
+    sellers = ctx.inputs.products[["org_id", "family_id"]].drop_duplicates()
+    pairs = accounts.merge(sellers, on="org_id")
+    family = pd.Index(ctx.families).get_indexer(pairs["family_id"])
+    known = family >= 0
+    present = np.zeros((n, k))
+    present[pairs["c"].to_numpy()[known], family[known]] = 1.0
+    return present
+
+
 @BOOK.feature(1, PAIR, FLOAT, "Days since the customer last bought the family (NaN when never).")
 def family_days_since_purchase(ctx: FeatureContext) -> Array:
     return ctx.as_of_day - ctx["ownership"].last_purchase_day

@@ -386,6 +386,17 @@ _TEMPLATES: dict[str, tuple[ReasonKind, _Template]] = {
             ),
         ),
     ),
+    "family_seller_present": (
+        ReasonKind.FEATURE,
+        _family_number(
+            "family_seller_present",
+            lambda v, f: (
+                f"Already a customer of an org that sells {f}"
+                if v > 0.5
+                else f"Not yet a customer of the org that sells {f}"
+            ),
+        ),
+    ),
     "family_days_since_purchase": (
         ReasonKind.FEATURE,
         _family_number(
