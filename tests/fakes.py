@@ -13,7 +13,7 @@ from uuid import UUID
 from adapters.crm.memory import InMemoryCrmGateway
 from application.errors import DependencyUnavailableError
 from application.ports.crm import CrmRecord, CrmRecordPage, ObjectSchema, OrgCredentials
-from application.ports.sync import OrgStatus, SealedCredentials, StoredCursor, SyncRun
+from application.ports.sync import OrgStatus, PageSummary, SealedCredentials, StoredCursor, SyncRun
 from domain.account import Account, AccountKey
 from domain.org import Org
 from domain.sync import SyncCursor
@@ -44,6 +44,11 @@ class FakeOrgRepository:
 
     async def list(self) -> list[Org]:
         return [self._store[key] for key in sorted(self._store)]
+
+    async def update(self, org: Org) -> None:
+        if org.id not in self._store:
+            raise ValueError(f"no org {org.id}")
+        self._store[org.id] = org
 
 
 class FakeAccountRepository:
@@ -251,12 +256,16 @@ class _FakeRecords:
         self._store = store
 
     async def upsert(
-        self, org_id: str, sobject: str, records: Sequence[CrmRecord], default_currency: str
-    ) -> None:
-        for record in records:
+        self, org_id: str, sobject: str, page: CrmRecordPage, default_currency: str
+    ) -> PageSummary:
+        last = None
+        for record in page.records:
             key = (org_id, sobject, record.id)
             if key not in self._store or self._store[key].modstamp <= record.modstamp:
                 self._store[key] = record
+            last = SyncCursor(record.modstamp, record.id).later(last)
+        deleted = sum(record.is_deleted for record in page.records)
+        return PageSummary(len(page.records), deleted, last)
 
     async def count_live(self, org_id: str, sobject: str) -> int:
         return sum(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from application.errors import InvalidRequestError
 from application.ports.clock import Clock
 from application.ports.crm import CrmAuthError, CrmGatewayFactory, CrmRequestError, OrgCredentials
+from application.ports.schedule import CronCalendar
 from application.ports.secret_box import SecretBox
 from application.ports.sync import OrgStatus, SyncRun, SyncUnitOfWork
 from application.sync.credentials import open_credentials, seal_credentials
@@ -14,7 +15,7 @@ from domain.errors import NotFoundError
 from domain.org import Org
 from domain.sync import ApiUsage, OrgSyncState
 
-__all__ = ["AddOrg", "ListOrgs", "OrgSummary", "RemoveOrg", "RotateOrgSecrets", "TestOrg"]
+__all__ = ["AddOrg", "ListOrgs", "OrgSummary", "RemoveOrg", "RotateOrgSecrets", "ScheduleOrg", "TestOrg"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,26 @@ class AddOrg:
             await uow.credentials.put(seal_credentials(self._box, org.id, credentials, self._clock.now()))
             await uow.org_status.set(org.id, OrgStatus(OrgSyncState.IDLE))
             await uow.commit()
+
+
+class ScheduleOrg:
+    """Set the cron schedule an org is synced on (None: back to the default, XSELL_SYNC_SCHEDULE)."""
+
+    def __init__(self, uow: SyncUnitOfWork, calendar: CronCalendar) -> None:
+        self._uow, self._calendar = uow, calendar
+
+    async def execute(self, org_id: str, schedule: str | None) -> Org:
+        """Raises NotFoundError for an unknown org, InvalidRequestError for a schedule that is not cron."""
+        if schedule is not None:
+            self._calendar.check(schedule)
+        async with self._uow as uow:
+            org = await uow.orgs.get(org_id)
+            if org is None:
+                raise NotFoundError(f"no org {org_id!r}")
+            org.reschedule(schedule)
+            await uow.orgs.update(org)
+            await uow.commit()
+            return org
 
 
 class ListOrgs:

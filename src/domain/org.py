@@ -34,6 +34,11 @@ class Org:
     instance_url: str | None = None
     external_id: str | None = None
     created_at: datetime = field(default_factory=utc_now)
+    sync_schedule: str | None = None  # five-field cron (UTC); None: the default schedule
+
+    def reschedule(self, schedule: str | None) -> None:
+        """Sync on `schedule` from now on (None or blank: the default schedule)."""
+        self.sync_schedule = " ".join(schedule.split()) if schedule and schedule.strip() else None
 
     def __post_init__(self) -> None:
         if not _ORG_ID.match(self.id):
@@ -46,6 +51,7 @@ class Org:
         if not _CURRENCY.match(self.currency):
             raise InvalidCurrencyError(f"an org currency is a 3-letter ISO 4217 code, got {self.currency!r}")
         self.kind = OrgKind(self.kind)
+        self.reschedule(self.sync_schedule)
         require_utc(self.created_at, "created_at")
 
     def __eq__(self, other: object) -> bool:

@@ -182,7 +182,7 @@ _VARIABLES: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
         "Salesforce calls in flight at once per org.",
     ),
     "XSELL_SYNC_TIMEOUT_S": ("sync_timeout_s", _positive_int, "Timeout of each Salesforce HTTP call."),
-    "XSELL_SYNC_SCHEDULE": ("sync_schedule", _text, "Cron schedule on which the scheduler syncs every org."),
+    "XSELL_SYNC_SCHEDULE": ("sync_schedule", _text, "Default cron schedule of an org's syncs (UTC)."),
     "XSELL_SALESFORCE_HOST_MAP": (
         "salesforce_host_map",
         _host_map,

@@ -7,11 +7,11 @@ import functools
 import io
 import re
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from application.ports.crm import CrmRecord, CrmValue, ObjectSchema
+from application.ports.crm import CrmColumns, CrmRecord, CrmValue, ObjectSchema
 from domain.ids import SalesforceId
 
 __all__ = [
@@ -176,7 +176,7 @@ def _flatten(raw: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> None:
 
 def _modstamp(text: str) -> datetime:
     if len(text) == 24 and text[19] == "." and text[-1] == "Z":
-        return datetime.fromisoformat(text[:23]).replace(tzinfo=UTC)  # Bulk 2.0's form: the hot path
+        return datetime.fromisoformat(text)  # Bulk 2.0's form, the hot path: parsed in C
     return parse_datetime(text)
 
 
@@ -189,43 +189,61 @@ class RecordReader:
             for name, kind in schema.fields.items()
             if name not in ("Id", "SystemModstamp", "IsDeleted")
         ]
+        self._nested = any("." in name for name in schema.fields)
 
-    def read_csv(self, text: str) -> list[CrmRecord]:
+    def read_csv(self, text: str) -> CrmColumns:
         """A Bulk 2.0 CSV page, converted column by column (one converter call per cell, no per-row
-        dicts of raw text): the first load's hot path."""
+        dicts or records): the first load's hot path."""
         rows = csv.reader(io.StringIO(text))
         header = next(rows, None)
-        if header is None:
-            return []
-        columns = list(zip(*rows, strict=True))
+        columns = list(zip(*rows, strict=True)) if header is not None else []
         if not columns:
-            return []
+            return CrmColumns([], [], [], {name: [] for name, _ in self._fields})
         width = len(columns[0])
-        position = {name: index for index, name in enumerate(header)}
+        position = {name: index for index, name in enumerate(header or ())}
         empty = ("",) * width
 
         def column(name: str) -> tuple[str, ...]:
             index = position.get(name)
             return empty if index is None else columns[index]
 
-        ids = [fast_id(value) for value in column("Id")]  # all distinct: a cache would only churn
-        stamps = [_modstamp(value) for value in column("SystemModstamp")]
-        deleted = [value.lower() in ("true", "1") for value in column("IsDeleted")]
-        names = [name for name, _ in self._fields]
-        converted = [
-            # Text is most columns: empty -> None without a Python call per cell.
-            [value or None for value in column(name)]
-            if convert is _text
-            else list(map(convert, column(name)))
-            for name, convert in self._fields
-        ]
-        if not converted:
-            return [CrmRecord(i, m, d) for i, m, d in zip(ids, stamps, deleted, strict=True)]
-        rows_of_values = zip(*converted, strict=True)
-        return [
-            CrmRecord(record_id, stamp, gone, dict(zip(names, values, strict=True)))
-            for record_id, stamp, gone, values in zip(ids, stamps, deleted, rows_of_values, strict=True)
-        ]
+        return CrmColumns(
+            [fast_id(value) for value in column("Id")],  # all distinct: a cache would only churn
+            [_modstamp(value) for value in column("SystemModstamp")],
+            [value.lower() in ("true", "1") for value in column("IsDeleted")],
+            {
+                # Text is most columns: empty -> None without a Python call per cell.
+                name: [value or None for value in column(name)]
+                if convert is _text
+                else list(map(convert, column(name)))
+                for name, convert in self._fields
+            },
+        )
+
+    def read_json(self, raws: Sequence[Mapping[str, Any]]) -> CrmColumns:
+        """A REST query page's records (JSON objects), converted column by column."""
+        if self._nested:
+            # Relationship objects (`Owner: {Name: …}`) become dotted names, as the schema lists them.
+            flat = []
+            for raw in raws:
+                out: dict[str, Any] = {}
+                _flatten(raw, "", out)
+                flat.append(out)
+            raws = flat
+        return CrmColumns(
+            [_normalised_id(str(raw["Id"])) for raw in raws],
+            [_modstamp(str(raw["SystemModstamp"])) for raw in raws],
+            [bool(_boolean(raw.get("IsDeleted"))) for raw in raws],
+            {
+                name: [
+                    value if value.__class__ is str and value else _text(value)
+                    for value in [raw.get(name) for raw in raws]
+                ]
+                if convert is _text
+                else [convert(raw.get(name)) for raw in raws]
+                for name, convert in self._fields
+            },
+        )
 
     def read(self, raw: Mapping[str, Any]) -> CrmRecord:
         # Every REST record carries an `attributes` object, which no field reads; flatten only for

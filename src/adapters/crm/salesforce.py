@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import msgspec
 import requests
 from requests.adapters import BaseAdapter
 from simple_salesforce.api import Salesforce
@@ -36,10 +37,12 @@ from simple_salesforce.exceptions import (
 from adapters.crm.canonical import SKIPPED_TYPES, RecordReader, soql_datetime
 from application.ports.crm import (
     CrmAuthError,
+    CrmColumns,
+    CrmCsv,
     CrmError,
     CrmInvalidFieldError,
     CrmLimitExceededError,
-    CrmRecord,
+    CrmQueryExpiredError,
     CrmRecordPage,
     CrmRequestError,
     CrmTransientError,
@@ -54,9 +57,10 @@ __all__ = ["SalesforceCrmGateway", "login_domain"]
 T = TypeVar("T")
 
 _LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
-_TRANSIENT_CODES = {"QUERY_TIMEOUT", "SERVER_UNAVAILABLE", "UNKNOWN_EXCEPTION", "INVALID_QUERY_LOCATOR"}
+_TRANSIENT_CODES = {"QUERY_TIMEOUT", "SERVER_UNAVAILABLE", "UNKNOWN_EXCEPTION"}
 _TRANSIENT_STATUS = {420, 429, 500, 502, 503, 504}
 API_VERSION = "59.0"
+_JSON = msgspec.json.Decoder()
 # Salesforce began in 1999: no record is stamped earlier, so an open window can start here when split.
 _OLDEST_MODSTAMP = datetime(1999, 1, 1, tzinfo=UTC)
 _NARROWEST_WINDOW = timedelta(seconds=1)
@@ -142,10 +146,14 @@ def _translate(error: Exception) -> CrmError:
             return CrmInvalidFieldError(code)
         if code == "QUERY_TIMEOUT":
             return _QueryTimeoutError(code)
+        if code == "INVALID_QUERY_LOCATOR":
+            return CrmQueryExpiredError(code)
         if code in _TRANSIENT_CODES:
             return CrmTransientError(code)
         return CrmRequestError(f"rejected (400 {code})")
     if isinstance(error, SalesforceResourceNotFound):
+        if _error_code(error) == "INVALID_QUERY_LOCATOR":  # some releases answer an expired cursor 404
+            return CrmQueryExpiredError("INVALID_QUERY_LOCATOR")
         return CrmRequestError("not found (404)")
     if isinstance(error, SalesforceError):
         code = _error_code(error)
@@ -162,8 +170,22 @@ def _query(sf: Salesforce, *, soql: str) -> Any:
     return sf.query(soql)
 
 
+def _decode(response: requests.Response) -> Any:
+    """A REST body, decoded by msgspec (the client's own decoding builds an OrderedDict per record)."""
+    try:
+        return _JSON.decode(response.content)
+    except msgspec.DecodeError as error:
+        raise ValueError(f"malformed JSON: {error}") from None  # a body cut short: transient
+
+
+def _query_all(sf: Salesforce, *, soql: str, headers: Mapping[str, str]) -> Any:
+    """queryAll's first page (deleted records included), as simple-salesforce's query() sends it."""
+    params = {"q": soql}
+    return _decode(sf._call_salesforce("GET", f"{sf.base_url}queryAll/", params=params, headers=headers))
+
+
 def _query_more(sf: Salesforce, *, next_url: str) -> Any:
-    return sf.query_more(next_url, identifier_is_url=True, include_deleted=True)
+    return _decode(sf._call_salesforce("GET", f"https://{sf.sf_instance}{next_url}"))
 
 
 def _bulk_results(sf: Salesforce, *, job_id: str, params: dict[str, Any]) -> requests.Response:
@@ -175,9 +197,9 @@ def _bulk_results(sf: Salesforce, *, job_id: str, params: dict[str, Any]) -> req
     )
 
 
-def _read_rest(result: Mapping[str, Any], reader: RecordReader) -> tuple[list[CrmRecord], str]:
+def _read_rest(result: Mapping[str, Any], reader: RecordReader) -> tuple[CrmColumns, str]:
     """A REST query page's records and the URL of the next page ("" after the last)."""
-    records = [reader.read(raw) for raw in result["records"]]
+    records = reader.read_json(result["records"])
     if result.get("done", True) or not result.get("nextRecordsUrl"):
         return records, ""
     return records, str(result["nextRecordsUrl"])
@@ -313,6 +335,8 @@ class SalesforceCrmGateway:
                 retry += 1
                 if not isinstance(translated, CrmTransientError) or retry >= self._backoff.attempts:
                     raise translated from None
+                if isinstance(translated, CrmQueryExpiredError):
+                    raise translated from None  # the same locator stays dead: the caller restarts
                 if split_on_timeout and isinstance(translated, _QueryTimeoutError):
                     raise translated from None  # the caller narrows the query instead
                 delay = self._backoff.delay(retry, random.random())  # noqa: S311 - jitter only
@@ -387,7 +411,7 @@ class SalesforceCrmGateway:
         reader = RecordReader(schema)
         if bulk:
             try:
-                async for page in self._bulk_pages(self._soql(schema, since, until), reader):
+                async for page in self._bulk_pages(self._soql(schema, since, until), reader, schema.fields):
                     yield page
                 return
             except _BulkJobFailedError:
@@ -407,10 +431,10 @@ class SalesforceCrmGateway:
     async def _rest_pages(self, soql: str, reader: RecordReader) -> AsyncIterator[CrmRecordPage]:
         headers = {"Sforce-Query-Options": f"batchSize={self._page_size}"} if self._page_size else {}
 
-        def first(sf: Salesforce) -> tuple[list[CrmRecord], str]:
-            return _read_rest(sf.query(soql, include_deleted=True, headers=headers), reader)
+        def first(sf: Salesforce) -> tuple[CrmColumns, str]:
+            return _read_rest(_query_all(sf, soql=soql, headers=headers), reader)
 
-        def more(next_url: str, sf: Salesforce) -> tuple[list[CrmRecord], str]:
+        def more(next_url: str, sf: Salesforce) -> tuple[CrmColumns, str]:
             return _read_rest(_query_more(sf, next_url=next_url), reader)
 
         # As with Bulk pages: the next page is fetched and parsed while the caller writes this one.
@@ -420,14 +444,16 @@ class SalesforceCrmGateway:
                 records, next_url = await pending
                 if next_url:
                     pending = asyncio.ensure_future(self._call(functools.partial(more, next_url)))
-                yield CrmRecordPage(records)
+                yield CrmRecordPage(columns=records)
                 if not next_url:
                     return
         finally:
             if not pending.done():
                 pending.cancel()
 
-    async def _bulk_pages(self, soql: str, reader: RecordReader) -> AsyncIterator[CrmRecordPage]:
+    async def _bulk_pages(
+        self, soql: str, reader: RecordReader, fields: Mapping[str, str]
+    ) -> AsyncIterator[CrmRecordPage]:
         body = json.dumps(
             {"operation": "queryAll", "query": soql, "columnDelimiter": "COMMA", "lineEnding": "LF"}
         )
@@ -449,13 +475,13 @@ class SalesforceCrmGateway:
             await asyncio.sleep(self._bulk_poll_s)
         # Each results page is fetched, decoded and parsed in the pool while the caller writes the page
         # before it; a page is only handed over when asked for, so page + cursor still commit together.
-        pending = asyncio.ensure_future(self._bulk_page(job_id, "", reader))
+        pending = asyncio.ensure_future(self._bulk_page(job_id, "", reader, fields))
         try:
             while True:
-                records, locator = await pending
+                page, locator = await pending
                 if locator:
-                    pending = asyncio.ensure_future(self._bulk_page(job_id, locator, reader))
-                yield CrmRecordPage(records)
+                    pending = asyncio.ensure_future(self._bulk_page(job_id, locator, reader, fields))
+                yield page
                 if not locator:
                     return
         finally:
@@ -463,16 +489,20 @@ class SalesforceCrmGateway:
                 pending.cancel()
 
     async def _bulk_page(
-        self, job_id: str, locator: str, reader: RecordReader
-    ) -> tuple[list[CrmRecord], str]:
+        self, job_id: str, locator: str, reader: RecordReader, fields: Mapping[str, str]
+    ) -> tuple[CrmRecordPage, str]:
         params: dict[str, Any] = {"maxRecords": self._bulk_page_size}
         if locator:
             params["locator"] = locator
 
-        def fetch(sf: Salesforce) -> tuple[list[CrmRecord], str]:
+        def fetch(sf: Salesforce) -> tuple[CrmRecordPage, str]:
             response = _bulk_results(sf, job_id=job_id, params=params)
-            records = reader.read_csv(response.content.decode("utf-8").replace("\x00", ""))
+            data = response.content.replace(b"\x00", b"")
+            # Handed on as CSV: a loader that reads CSV itself (COPY) needs no Python object per record.
+            page = CrmRecordPage.from_csv(
+                CrmCsv(data, fields), functools.partial(reader.read_csv, data.decode("utf-8"))
+            )
             following = response.headers.get("Sforce-Locator", "")
-            return records, "" if following == "null" else following
+            return page, "" if following == "null" else following
 
         return await self._call(fetch)

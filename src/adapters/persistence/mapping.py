@@ -52,6 +52,7 @@ def org_to_row(org: Org) -> dict[str, Any]:
         "instance_url": org.instance_url,
         "external_id": org.external_id,
         "created_at": org.created_at,
+        "sync_schedule": org.sync_schedule,
     }
 
 
@@ -65,4 +66,5 @@ def org_from_row(row: Mapping[Any, Any]) -> Org:
         instance_url=row["instance_url"],
         external_id=row["external_id"],
         created_at=row["created_at"],
+        sync_schedule=row["sync_schedule"],
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, tuple_, union_all
+from sqlalchemy import select, tuple_, union_all, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +33,10 @@ class SqlaOrgRepository:
     async def list(self) -> list[Org]:
         rows = (await self._session.execute(select(orgs).order_by(orgs.c.id))).mappings()
         return [org_from_row(row) for row in rows]
+
+    async def update(self, org: Org) -> None:
+        values = {key: value for key, value in org_to_row(org).items() if key != "id"}
+        await self._session.execute(update(orgs).where(orgs.c.id == org.id).values(values))
 
 
 class SqlaAccountRepository:

@@ -67,6 +67,7 @@ orgs = Table(
     Column("sync_state_reason", Text),
     Column("api_used", Integer),
     Column("api_max", Integer),
+    Column("sync_schedule", Text),  # the org's own cron; NULL: XSELL_SYNC_SCHEDULE
     CheckConstraint("kind IN ('salesforce', 'csv', 'memory')", name="kind"),
 )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -11,11 +11,14 @@ from domain.sync import ApiUsage
 
 __all__ = [
     "CrmAuthError",
+    "CrmColumns",
+    "CrmCsv",
     "CrmError",
     "CrmGateway",
     "CrmGatewayFactory",
     "CrmInvalidFieldError",
     "CrmLimitExceededError",
+    "CrmQueryExpiredError",
     "CrmRecord",
     "CrmRecordPage",
     "CrmRequestError",
@@ -36,6 +39,11 @@ class CrmError(Exception):
 
 class CrmTransientError(CrmError):
     """5xx, 429, timeouts, connection resets: retried with backoff, then raised if they persist."""
+
+
+class CrmQueryExpiredError(CrmTransientError):
+    """A query's server-side cursor expired between pages (INVALID_QUERY_LOCATOR): not retried by the
+    gateway, since the same locator stays dead; the caller restarts the query from its committed cursor."""
 
 
 class CrmLimitExceededError(CrmError):
@@ -65,10 +73,115 @@ class CrmRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class CrmRecordPage:
-    """Records in (SystemModstamp, Id) order, deleted ones included with `is_deleted` set."""
+class CrmColumns:
+    """Records column by column: `ids[i]`, `modstamps[i]`, `deleted[i]` and `values[field][i]` are record i.
 
-    records: Sequence[CrmRecord]
+    The shape of a Bulk CSV page, and what a loader needs to build COPY rows without a Python object per
+    record; every sequence has the same length.
+    """
+
+    ids: Sequence[str]
+    modstamps: Sequence[datetime]
+    deleted: Sequence[bool]
+    values: Mapping[str, Sequence[CrmValue]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def from_records(cls, records: Sequence[CrmRecord]) -> CrmColumns:
+        names = list(dict.fromkeys(name for record in records for name in record.values))
+        return cls(
+            [record.id for record in records],
+            [record.modstamp for record in records],
+            [record.is_deleted for record in records],
+            {name: [record.values.get(name) for record in records] for name in names},
+        )
+
+    def records(self) -> list[CrmRecord]:
+        names = list(self.values)
+        rows = zip(*self.values.values(), strict=True) if names else ((),) * len(self.ids)
+        return [
+            CrmRecord(record_id, stamp, gone, dict(zip(names, row, strict=True)))
+            for record_id, stamp, gone, row in zip(self.ids, self.modstamps, self.deleted, rows, strict=True)
+        ]
+
+    def slice(self, start: int, stop: int) -> CrmColumns:
+        return CrmColumns(
+            self.ids[start:stop],
+            self.modstamps[start:stop],
+            self.deleted[start:stop],
+            {name: column[start:stop] for name, column in self.values.items()},
+        )
+
+    def last(self) -> tuple[datetime, str]:
+        """The greatest (SystemModstamp, Id) of the records; raises ValueError when there are none."""
+        return max(zip(self.modstamps, self.ids, strict=True))
+
+    def deleted_count(self) -> int:
+        return sum(self.deleted)
+
+
+@dataclass(frozen=True, slots=True)
+class CrmCsv:
+    """A page as Bulk API 2.0 sends it: UTF-8 CSV with a header row of field names (`Owner.Name` for
+    relationship paths), empty for null, in Salesforce's text forms; with every field's Salesforce type.
+    For loaders that read CSV themselves (PostgreSQL COPY) and so need no Python object per record."""
+
+    data: bytes
+    fields: Mapping[str, str]
+
+
+class CrmRecordPage:
+    """Records in (SystemModstamp, Id) order, deleted ones included with `is_deleted` set. Held as the
+    adapter read them (records, columns, or Bulk CSV) and turned into another form only when asked."""
+
+    __slots__ = ("_columns", "_csv", "_parse", "_records")
+
+    def __init__(
+        self,
+        records: Sequence[CrmRecord] | None = None,
+        *,
+        columns: CrmColumns | None = None,
+        csv: CrmCsv | None = None,
+        parse: Callable[[], CrmColumns] | None = None,
+    ) -> None:
+        """Exactly one of `records`, `columns` or `csv`; with `csv`, `parse` reads it into canonical
+        columns when a consumer needs them. Raises ValueError otherwise."""
+        if sum(source is not None for source in (records, columns, csv)) != 1 or (csv is None) != (
+            parse is None
+        ):
+            raise ValueError("a page holds records, columns, or CSV with its parser: exactly one of them")
+        self._records = records
+        self._columns = columns
+        self._csv = csv
+        self._parse = parse
+
+    @classmethod
+    def from_csv(cls, csv: CrmCsv, parse: Callable[[], CrmColumns]) -> CrmRecordPage:
+        """A Bulk CSV page; `parse` reads it into canonical columns when a consumer needs them."""
+        return cls(csv=csv, parse=parse)
+
+    @property
+    def csv(self) -> CrmCsv | None:
+        """The page as Bulk CSV, when the adapter read it so; None otherwise."""
+        return self._csv
+
+    @property
+    def records(self) -> Sequence[CrmRecord]:
+        if self._records is None:
+            self._records = self.columns.records()
+        return self._records
+
+    @property
+    def columns(self) -> CrmColumns:
+        if self._columns is None:
+            if self._parse is not None:
+                self._columns = self._parse()
+            else:
+                assert self._records is not None
+                self._columns = CrmColumns.from_records(self._records)
+        return self._columns
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,10 @@ class OrgRepository(Protocol):
 
     async def list(self) -> list[Org]: ...
 
+    async def update(self, org: Org) -> None:
+        """Store the org's changed settings (its id never changes)."""
+        ...
+
 
 class AccountRepository(Protocol):
     async def get(self, key: AccountKey) -> Account | None: ...

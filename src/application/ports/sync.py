@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Protocol, Self
 from uuid import UUID
 
-from application.ports.crm import CrmRecord
+from application.ports.crm import CrmRecordPage
 from application.ports.repositories import OrgRepository
 from domain.sync import ApiUsage, OrgSyncState, SyncCursor, SyncRunStatus
 
@@ -18,6 +18,7 @@ __all__ = [
     "CrmRecordRepository",
     "OrgStatus",
     "OrgStatusRepository",
+    "PageSummary",
     "SealedCredentials",
     "StoredCursor",
     "SyncCursorRepository",
@@ -70,12 +71,25 @@ class SyncRun:
     usage: ApiUsage | None = None
 
 
+@dataclass(frozen=True)
+class PageSummary:
+    """What one page held: its records, how many of them deleted, and the greatest (SystemModstamp, Id)."""
+
+    count: int
+    deleted: int
+    last: SyncCursor | None
+
+    def __add__(self, other: PageSummary) -> PageSummary:
+        last = self.last.later(other.last) if self.last is not None else other.last
+        return PageSummary(self.count + other.count, self.deleted + other.deleted, last)
+
+
 class CrmRecordRepository(Protocol):
     async def upsert(
-        self, org_id: str, sobject: str, records: Sequence[CrmRecord], default_currency: str
-    ) -> None:
+        self, org_id: str, sobject: str, page: CrmRecordPage, default_currency: str
+    ) -> PageSummary:
         """Insert or update by (org, id); a stored row is only replaced by one with a SystemModstamp at
-        least as new, so replays and reordering change nothing."""
+        least as new, so replays and reordering change nothing. A Bulk CSV page may be loaded as CSV."""
         ...
 
     async def count_live(self, org_id: str, sobject: str) -> int:

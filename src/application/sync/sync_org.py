@@ -14,18 +14,19 @@ from application.ports.crm import (
     CrmGatewayFactory,
     CrmInvalidFieldError,
     CrmLimitExceededError,
-    CrmRecord,
+    CrmQueryExpiredError,
+    CrmRecordPage,
     CrmRequestError,
     CrmTransientError,
     ObjectSchema,
     OrgCredentials,
 )
 from application.ports.secret_box import SecretBox
-from application.ports.sync import OrgStatus, SyncRun, SyncUnitOfWork
+from application.ports.sync import OrgStatus, PageSummary, SyncRun, SyncUnitOfWork
 from application.sync.credentials import open_credentials
 from domain.errors import NotFoundError
 from domain.org import Org
-from domain.sync import SYNC_OBJECTS, OrgSyncState, SyncCursor, SyncRunStatus
+from domain.sync import SYNC_OBJECTS, OrgSyncState, SyncRunStatus
 
 __all__ = ["SyncOptions", "SyncOrg", "SyncProgress", "SyncReport"]
 
@@ -33,6 +34,8 @@ __all__ = ["SyncOptions", "SyncOrg", "SyncProgress", "SyncReport"]
 SyncProgress = Callable[[str, int, int], None]
 # Called at each crash point of a page: before_fetch, after_fetch, mid_upsert, after_upsert, after_cursor.
 SyncCheckpoint = Callable[[str], None]
+# Restarts of one object's query after its server-side cursor expired, before the run gives up (transient).
+_QUERY_RESTARTS = 3
 
 
 @dataclass(frozen=True)
@@ -159,14 +162,28 @@ class SyncOrg:
                 raise _BudgetReachedError
             counts = run.counts.setdefault(sobject, {"upserted": 0, "deleted": 0})
             schema = await gateway.describe(sobject)
-            try:
-                await self._sync_object(org, gateway, schema, until, counts, progress)
-            except CrmInvalidFieldError:
-                # A field was hidden mid-run: describe again and carry on from the committed cursor.
-                run.errors.append({"object": sobject, "code": "INVALID_FIELD", "message": "re-described"})
-                await self._uow.rollback()
-                schema = await gateway.describe(sobject)
-                await self._sync_object(org, gateway, schema, until, counts, progress)
+            described_again, restarts = False, 0
+            while True:
+                try:
+                    await self._sync_object(org, gateway, schema, until, counts, progress)
+                    break
+                except CrmInvalidFieldError:
+                    if described_again:
+                        raise
+                    # A field was hidden mid-run: describe again and carry on from the committed cursor.
+                    run.errors.append({"object": sobject, "code": "INVALID_FIELD", "message": "re-described"})
+                    await self._uow.rollback()
+                    schema, described_again = await gateway.describe(sobject), True
+                except CrmQueryExpiredError:
+                    # The query's cursor expired between pages (idle too long, or evicted): the pages
+                    # committed so far stand, so ask again from the committed cursor.
+                    restarts += 1
+                    if restarts > _QUERY_RESTARTS:
+                        raise
+                    run.errors.append(
+                        {"object": sobject, "code": "INVALID_QUERY_LOCATOR", "message": "query restarted"}
+                    )
+                    await self._uow.rollback()
 
     async def _sync_object(
         self,
@@ -193,32 +210,31 @@ class SyncOrg:
             except StopAsyncIteration:
                 break
             self._check("after_fetch")
-            records = list(page.records)
-            if not records:
-                continue
-            await self._upsert(org, schema.name, records)
-            last = max(records, key=lambda record: (record.modstamp, record.id))
-            await uow.cursors.advance(org.id, schema.name, SyncCursor(last.modstamp, last.id), fields)
+            written = await self._upsert(org, schema.name, page)
+            if written.last is None:
+                continue  # an empty page
+            await uow.cursors.advance(org.id, schema.name, written.last, fields)
             self._check("after_upsert")
             await uow.commit()
             self._check("after_cursor")
-            deleted = sum(record.is_deleted for record in records)
-            counts["deleted"] += deleted
-            counts["upserted"] += len(records) - deleted
+            counts["deleted"] += written.deleted
+            counts["upserted"] += written.count - written.deleted
             if progress is not None:
                 progress(schema.name, counts["upserted"], counts["deleted"])
             if self._over_budget(gateway):
                 raise _BudgetReachedError
 
-    async def _upsert(self, org: Org, sobject: str, records: list[CrmRecord]) -> None:
+    async def _upsert(self, org: Org, sobject: str, page: CrmRecordPage) -> PageSummary:
         if self._checkpoint is None:
-            await self._uow.records.upsert(org.id, sobject, records, org.currency)
-            return
+            return await self._uow.records.upsert(org.id, sobject, page, org.currency)
         # Observed runs write a page in two statements, so a crash test can stop between them.
+        records = page.columns
         half = len(records) // 2
-        await self._uow.records.upsert(org.id, sobject, records[:half], org.currency)
+        first = CrmRecordPage(columns=records.slice(0, half))
+        written = await self._uow.records.upsert(org.id, sobject, first, org.currency)
         self._check("mid_upsert")
-        await self._uow.records.upsert(org.id, sobject, records[half:], org.currency)
+        rest = CrmRecordPage(columns=records.slice(half, len(records)))
+        return written + await self._uow.records.upsert(org.id, sobject, rest, org.currency)
 
     async def _reconcile(self, org: Org, gateway: CrmGateway, run: SyncRun) -> dict[str, tuple[int, int]]:
         """Compare xsell's live counts with SELECT COUNT() in the org; mismatches are reported."""

@@ -1,4 +1,5 @@
-"""`xsell orgs add|list|remove|test|rotate-secrets`: connect CRM orgs and manage their sealed credentials."""
+"""`xsell orgs add|list|remove|test|schedule|rotate-secrets`: connect CRM orgs, manage their sealed
+credentials and their sync schedules."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import click
 
 from adapters.security.secret_box import SecretBoxError
 from application.errors import InvalidRequestError
-from application.orgs import AddOrg, ListOrgs, RemoveOrg, RotateOrgSecrets, TestOrg
+from application.orgs import AddOrg, ListOrgs, RemoveOrg, RotateOrgSecrets, ScheduleOrg, TestOrg
 from application.ports.crm import CrmError, OrgCredentials
+from application.ports.schedule import CronCalendar
 from domain.errors import DomainError, NotFoundError
 from domain.org import Org, OrgKind
 from entrypoints.cli.app import cli
@@ -76,6 +78,9 @@ def _secret(variable: str, prompt: str) -> str:
 @click.option("--private-key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="PEM private key of the connected app's certificate (jwt flow).")  # fmt: skip
 @click.option("--folder", type=click.Path(file_okay=False, path_type=Path), help="CSV exports (csv kind).")
+@click.option(
+    "--schedule", help="Cron schedule (UTC) of its syncs, e.g. '0 * * * *'; default XSELL_SYNC_SCHEDULE."
+)
 @click.option("--replace", is_flag=True, help="Change the login of an org that exists.")
 def add(
     org_id: str,
@@ -89,6 +94,7 @@ def add(
     client_id: str | None,
     private_key_file: Path | None,
     folder: Path | None,
+    schedule: str | None,
     replace: bool,
 ) -> None:
     """Connect an org: ORG_ID is a short slug you choose (emea, acme-us). Test it with `xsell orgs test`."""
@@ -122,7 +128,12 @@ def add(
         raise click.UsageError(str(error)) from None
 
     async def work(request: Any) -> None:
+        calendar: CronCalendar = await request.get(CronCalendar)
+        if schedule is not None:
+            calendar.check(schedule)  # before anything is stored
         await (await request.get(AddOrg)).execute(org, credentials, replace=replace)
+        if schedule is not None:
+            await (await request.get(ScheduleOrg)).execute(org_id, schedule)
 
     _run(work)
     click.echo(f"org {org_id} saved (credentials encrypted); check it with: xsell orgs test {org_id}")
@@ -139,14 +150,36 @@ def list_() -> None:
     if not rows:
         click.echo("no orgs yet; add one with `xsell orgs add`")
         return
-    click.echo(f"{'ORG':<14}{'KIND':<11}{'LOGIN':<20}{'STATE':<11}{'API USE':<16}LAST SYNC")
+    default = load_settings().sync_schedule
+    click.echo(f"{'ORG':<14}{'KIND':<11}{'LOGIN':<20}{'STATE':<11}{'API USE':<16}{'SCHEDULE':<18}LAST SYNC")
     for row in rows:
         usage = row.status.usage
         api = f"{usage.used:,}/{usage.max:,}" if usage else "-"
         run = row.last_run
         last = f"{run.started_at:%Y-%m-%d %H:%M} {run.status.value}" if run else "never"
         state = row.status.state.value + (f" ({row.status.reason})" if row.status.reason else "")
-        click.echo(f"{row.org.id:<14}{row.org.kind.value:<11}{row.flow or '-':<20}{state:<11}{api:<16}{last}")
+        schedule = row.org.sync_schedule or f"{default} *"  # * marks the default
+        click.echo(
+            f"{row.org.id:<14}{row.org.kind.value:<11}{row.flow or '-':<20}{state:<11}{api:<16}"
+            f"{schedule:<18}{last}"
+        )
+
+
+@orgs.command("schedule")
+@click.argument("org_id")
+@click.argument("cron")
+def schedule_(org_id: str, cron: str) -> None:
+    """Sync ORG_ID on CRON, five fields in UTC ('*/30 * * * *', '0 2 * * 1-5'), or 'default' for
+    XSELL_SYNC_SCHEDULE. A running `xsell scheduler` picks the change up within a minute."""
+    wanted = None if cron.strip().lower() == "default" else cron
+
+    async def work(request: Any) -> Org:
+        use_case: ScheduleOrg = await request.get(ScheduleOrg)
+        return await use_case.execute(org_id, wanted)
+
+    org = _run(work)
+    shown = org.sync_schedule or f"the default schedule ({load_settings().sync_schedule})"
+    click.echo(f"org {org_id} syncs on {shown} (UTC)")
 
 
 @orgs.command("remove")

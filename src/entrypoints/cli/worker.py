@@ -1,30 +1,38 @@
-"""`xsell worker` (Dramatiq sync worker) and `xsell scheduler` (queues a sync of every org on a cron)."""
+"""`xsell worker` (Dramatiq sync worker) and `xsell scheduler` (queues each org's sync on its own cron)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import signal
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 import click
 import dramatiq
 from redis import Redis
 
+from adapters.observability.logging import get_logger
 from adapters.tasks.actors import SyncActors, TransientSyncError, create_broker, declare_sync_actors
 from adapters.tasks.model_actors import declare_model_actors
 from adapters.tasks.quarantine import quarantined
+from application.errors import InvalidRequestError
 from application.models.ports import TRAINING_PROFILES
 from application.models.scoring import ScoreCustomers
 from application.models.train import TrainModel
 from application.orgs import ListOrgs
-from application.sync import SyncOrg
+from application.ports.schedule import CronCalendar
+from application.sync import DueSyncs, SyncOrg, SyncTimetable
 from domain.sync import OrgSyncState, SyncRunStatus
 from entrypoints.cli.app import cli
-from entrypoints.cli.runtime import load_settings, migrated, services
+from entrypoints.cli.runtime import app_container, load_settings, migrated, services
 from entrypoints.container import make_container
 from entrypoints.settings import Settings
 
 __all__ = ["ContainerSyncRunner", "scheduler", "worker"]
+
+_log = get_logger("xsell.scheduler")
 
 
 class ContainerSyncRunner:
@@ -138,27 +146,59 @@ def worker(threads: int, heartbeat_s: float, maintenance_chance: int | None, sho
             consumer.stop()
 
 
+async def _schedule(settings: Settings, actors: SyncActors, tick_s: float) -> None:
+    """Every tick: read every org's schedule again (so `xsell orgs schedule` needs no restart) and queue
+    the orgs that are due; sleep until the next one is due or the next tick, whichever comes first."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with app_container(settings) as container:
+        try:
+            timetable = SyncTimetable(await container.get(CronCalendar), settings.sync_schedule)
+        except InvalidRequestError as error:
+            raise click.ClickException(f"XSELL_SYNC_SCHEDULE: {error}") from None
+        reported: dict[str, str] = {}
+        while not stop.is_set():
+            try:
+                async with container() as request:
+                    due = await (await request.get(DueSyncs)).execute(timetable)
+            except Exception:  # the database restarting must not end the scheduler: try on the next tick
+                _log.exception("scheduler.tick_failed")
+                due = []
+            for org_id in due:
+                actors.sync_org.send(org_id)
+                _log.info("scheduler.queued", org=org_id)
+            for org_id, reason in timetable.invalid.items():
+                if reported.get(org_id) != reason:
+                    _log.warning("scheduler.bad_schedule", org=org_id, reason=reason)
+            reported = dict(timetable.invalid)
+            wait_s = tick_s
+            following = timetable.next_due()
+            if following is not None:
+                wait_s = min(tick_s, max(0.0, (following - datetime.now(UTC)).total_seconds()) + 0.01)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), wait_s)
+
+
 @cli.command()
 @click.option("--now", "run_now", is_flag=True, help="Also queue a sync of every org at start.")
-def scheduler(run_now: bool) -> None:
-    """Queue a sync of every org on XSELL_SYNC_SCHEDULE (cron) until stopped. Run exactly one."""
-    from apscheduler.schedulers.blocking import BlockingScheduler
-    from apscheduler.triggers.cron import CronTrigger
+@click.option("--tick-s", type=click.FloatRange(0.05, 300), default=30.0, show_default=True,
+              help="How often schedules are read again.")  # fmt: skip
+def scheduler(run_now: bool, tick_s: float) -> None:
+    """Queue each org's sync on its own cron schedule (UTC) until stopped. Run exactly one.
 
+    An org's schedule is set with `xsell orgs add --schedule` or `xsell orgs schedule`; orgs without one
+    follow XSELL_SYNC_SCHEDULE. A schedule missed while the scheduler was down runs once when it is back.
+    """
     settings = load_settings()
-    try:
-        trigger = CronTrigger.from_crontab(settings.sync_schedule, timezone="UTC")
-    except ValueError as error:
-        raise click.ClickException(f"XSELL_SYNC_SCHEDULE: {error}") from None
     with services(settings) as resolved:
+        migrated(resolved)
         actors = build_actors(resolved, runner=False)
         if run_now:
             actors.sync_all.send()
-        timer = BlockingScheduler(timezone="UTC")
-        # coalesce + one instance: after downtime, one catch-up run instead of a burst.
-        timer.add_job(actors.sync_all.send, trigger, coalesce=True, max_instances=1, misfire_grace_time=300)
-        click.echo(f"xsell scheduler: syncing every org on '{settings.sync_schedule}' (UTC)", err=True)
-        try:
-            timer.start()
-        except (KeyboardInterrupt, SystemExit):
-            timer.shutdown(wait=False)
+        click.echo(
+            f"xsell scheduler: each org on its own schedule, by default '{settings.sync_schedule}' (UTC)",
+            err=True,
+        )
+        asyncio.run(_schedule(resolved, actors, tick_s))

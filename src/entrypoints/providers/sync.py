@@ -13,11 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.crm.factory import ConfiguredCrmGatewayFactory
 from adapters.persistence.sync_unit_of_work import SqlaSyncUnitOfWork
+from adapters.scheduling.cron import ApschedulerCronCalendar
 from adapters.security.secret_box import AesGcmSecretBox, generate_key
-from application.orgs import AddOrg, ListOrgs, RemoveOrg, RotateOrgSecrets, TestOrg
+from application.orgs import AddOrg, ListOrgs, RemoveOrg, RotateOrgSecrets, ScheduleOrg, TestOrg
 from application.ports import Clock, CrmGatewayFactory, SecretBox
+from application.ports.schedule import CronCalendar
 from application.ports.sync import SyncUnitOfWork
-from application.sync import SyncOptions, SyncOrg
+from application.sync import DueSyncs, SyncOptions, SyncOrg
 from entrypoints.settings import Settings
 from simulators.salesforce import FakeSalesforceAdapter
 
@@ -94,6 +96,18 @@ class SyncProvider(Provider):
     @provide(scope=Scope.REQUEST)
     def add_org(self, uow: SyncUnitOfWork, box: SecretBox, clock: Clock) -> AddOrg:
         return AddOrg(uow, box, clock)
+
+    @provide(scope=Scope.APP)
+    def calendar(self) -> CronCalendar:
+        return ApschedulerCronCalendar()
+
+    @provide(scope=Scope.REQUEST)
+    def schedule_org(self, uow: SyncUnitOfWork, calendar: CronCalendar) -> ScheduleOrg:
+        return ScheduleOrg(uow, calendar)
+
+    @provide(scope=Scope.REQUEST)
+    def due_syncs(self, uow: SyncUnitOfWork, clock: Clock) -> DueSyncs:
+        return DueSyncs(uow, clock)
 
     @provide(scope=Scope.REQUEST)
     def list_orgs(self, uow: SyncUnitOfWork) -> ListOrgs:

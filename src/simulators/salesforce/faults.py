@@ -11,6 +11,8 @@ Keys (the same in `--fault ORG:KEY=VALUE` and in the admin endpoint's JSON body)
   so every API request gets 403 REQUEST_LIMIT_EXCEEDED.
 - `query_timeout_days` (float): a query whose SystemModstamp window spans more days (or is unbounded)
   gets 400 QUERY_TIMEOUT; `query_timeouts` (int): the next N queries time out whatever their window.
+- `expire_locators` (int): the next N queryMore requests find their query locator expired (400
+  INVALID_QUERY_LOCATOR), as an idle or evicted cursor does.
 - `hide_field` (`Object.Field`, optionally `@N`): hide the field from describe and SOQL now, or after N
   more API requests (a field hidden mid-sync).
 - `shared_modstamp` (`Object:N`): give the N most recently modified rows one SystemModstamp, so equal
@@ -53,6 +55,7 @@ class FaultPlan:
     expire_tokens_once: bool = False
     query_timeout_days: float | None = None
     query_timeouts: int = 0
+    expire_locators: int = 0
     bulk_fail: bool = False
     pending_hidden: list[tuple[str, str, int]] = field(default_factory=list)
 
@@ -64,6 +67,7 @@ class FaultPlan:
             "expire_tokens_once": self.expire_tokens_once,
             "query_timeout_days": self.query_timeout_days,
             "query_timeouts": self.query_timeouts,
+            "expire_locators": self.expire_locators,
             "bulk_fail": self.bulk_fail,
             "pending_hidden": [f"{obj}.{name}@{left}" for obj, name, left in self.pending_hidden],
         }
@@ -128,7 +132,7 @@ def coerce_fault(key: str, value: object) -> object:
         return _as_float(key, value, share=True)
     if key in {"expire_tokens_once", "bulk_fail", "exhaust_daily_limit"}:
         return _as_bool(key, value)
-    if key in {"query_timeouts", "daily_limit"}:
+    if key in {"query_timeouts", "expire_locators", "daily_limit"}:
         return _as_int(key, value)
     if key == "hide_field":
         return parse_hidden_field(value)

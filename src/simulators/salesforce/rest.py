@@ -47,6 +47,9 @@ class QueryCursors:
             del self._cursors[key]
         return locator
 
+    def drop(self, org_name: str, locator: str) -> None:
+        self._cursors.pop((org_name, locator), None)
+
     def get(self, org_name: str, locator: str) -> _Cursor | None:
         cursor = self._cursors.get((org_name, locator))
         if cursor is None:
@@ -97,6 +100,10 @@ class RestApi:
 
     def query_more(self, session: Session, request: Request, version: str, token: str) -> Response:
         locator, _, offset_text = token.partition("-")
+        faults = session.org.faults
+        if faults.expire_locators > 0:
+            faults.expire_locators -= 1
+            self.cursors.drop(session.org.name, locator)
         cursor = self.cursors.get(session.org.name, locator)
         if cursor is None or not offset_text.isdigit() or int(offset_text) > len(cursor.rows):
             raise ApiError("invalid query locator", code="INVALID_QUERY_LOCATOR")

@@ -44,3 +44,38 @@ def test_add_test_list_and_sync_a_csv_org(database_url: str, services: ServiceUr
     assert "files" in listed.stdout and "completed" in listed.stdout
     unknown = _xsell(env, "sync", "--org", "nope")
     assert unknown.returncode == 1 and "no org 'nope'" in unknown.stderr and "Traceback" not in unknown.stderr
+
+
+@pytest.mark.slow
+def test_each_org_has_its_own_schedule(database_url: str, services: ServiceUrls, tmp_path: Path) -> None:
+    generate_company_group(GroupSpec(orgs=2, accounts=5, seed=3), CsvSink(tmp_path / "exports"))
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": services.redis_url,
+        "XSELL_DATA_DIR": str(tmp_path / "data"),
+        "XSELL_SYNC_SCHEDULE": "*/20 * * * *",
+        "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
+    }
+    for name, extra in (("hourly", ["--schedule", "0 * * * *"]), ("plain", [])):
+        added = _xsell(env, "orgs", "add", name, "--name", name, "--kind", "csv",
+                       "--folder", str(tmp_path / "exports" / "bu1"), *extra)  # fmt: skip
+        assert added.returncode == 0, added.stderr
+    listed = _xsell(env, "orgs", "list").stdout.splitlines()
+    assert "0 * * * *" in next(line for line in listed if line.startswith("hourly"))
+    assert "*/20 * * * * *" in next(line for line in listed if line.startswith("plain"))  # default, marked
+
+    changed = _xsell(env, "orgs", "schedule", "plain", "30 2 * * 1-5")
+    assert changed.returncode == 0 and "30 2 * * 1-5" in changed.stdout, changed.stderr
+    back = _xsell(env, "orgs", "schedule", "hourly", "default")
+    assert back.returncode == 0 and "default schedule (*/20 * * * *)" in back.stdout, back.stderr
+    listed = _xsell(env, "orgs", "list").stdout.splitlines()
+    assert "30 2 * * 1-5" in next(line for line in listed if line.startswith("plain"))
+    assert "*/20 * * * * *" in next(line for line in listed if line.startswith("hourly"))
+
+    bad = _xsell(env, "orgs", "schedule", "plain", "61 * * * *")
+    assert bad.returncode == 1 and "not a cron schedule" in bad.stderr and "Traceback" not in bad.stderr
+    refused = _xsell(env, "orgs", "add", "other", "--name", "Other", "--kind", "csv",
+                     "--folder", str(tmp_path / "exports" / "bu2"), "--schedule", "daily")  # fmt: skip
+    assert refused.returncode == 1 and "not a cron schedule" in refused.stderr
+    assert "other" not in _xsell(env, "orgs", "list").stdout  # nothing stored

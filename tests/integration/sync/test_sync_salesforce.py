@@ -144,3 +144,31 @@ async def test_query_timeouts_halve_the_window_until_the_queries_pass(
         report = await h.sync_org(SyncOptions(bulk_threshold=10**9)).execute("bu1")
         assert report.status is SyncRunStatus.COMPLETED, report.reason
         await assert_in_step(h, "bu1")
+
+
+async def test_an_expired_query_locator_restarts_the_query_from_the_cursor(
+    server: FakeSalesforceServer, database_url: str
+) -> None:
+    async with harness(server, database_url) as h:
+        await h.add("bu1")
+        with server.lock:
+            # The next two queryMore calls find their cursor gone, as after 15 idle minutes.
+            server.org("bu1").apply_faults({"expire_locators": 2})
+        report = await h.sync_org(SyncOptions(bulk_threshold=10**9)).execute("bu1")
+        assert report.status is SyncRunStatus.COMPLETED, report.reason
+        restarted = [error for error in report.errors if error.get("code") == "INVALID_QUERY_LOCATOR"]
+        assert len(restarted) == 2
+        await assert_in_step(h, "bu1")
+
+
+async def test_a_query_locator_that_keeps_expiring_fails_the_run_as_transient(
+    server: FakeSalesforceServer, database_url: str
+) -> None:
+    async with harness(server, database_url) as h:
+        await h.add("bu1")
+        with server.lock:
+            server.org("bu1").apply_faults({"expire_locators": 1000})
+        report = await h.sync_org(SyncOptions(bulk_threshold=10**9)).execute("bu1")
+        assert report.status is SyncRunStatus.FAILED
+        assert (report.reason or "").startswith("transient: INVALID_QUERY_LOCATOR")
+        assert await h.scalar("SELECT sync_state FROM orgs WHERE id = 'bu1'") != "attention"

@@ -71,8 +71,36 @@ def test_a_csv_page_reads_the_same_column_wise_as_row_by_row() -> None:
     )
     reader = RecordReader(schema)
     expected = [reader.read(row) for row in csv.DictReader(io.StringIO(text))]
-    assert reader.read_csv(text) == expected
+    assert reader.read_csv(text).records() == expected
     assert [record.id for record in expected] == ["003000000000001AAA", "003000000000002AAA"]
     assert [record.is_deleted for record in expected] == [False, True]
-    assert reader.read_csv("Id,SystemModstamp\n") == []
-    assert reader.read_csv("") == []
+    assert len(reader.read_csv("Id,SystemModstamp\n")) == 0
+    assert len(reader.read_csv("")) == 0
+
+
+def test_rest_json_page_reads_as_the_same_columns_as_one_record_at_a_time() -> None:
+    schema = ObjectSchema(
+        "Contact",
+        {
+            "Id": "id",
+            "SystemModstamp": "datetime",
+            "IsDeleted": "boolean",
+            "LastName": "string",
+            "NumberOfThings__c": "double",
+            "Owner.Name": "string",
+        },
+    )
+    raws = [
+        {"attributes": {"type": "Contact"}, "Id": "003000000000001", "SystemModstamp":
+         "2024-11-07T07:00:00.000+0000", "IsDeleted": False, "LastName": "Lee", "NumberOfThings__c": 2.5,
+         "Owner": {"attributes": {}, "Name": "Ann"}},
+        {"attributes": {"type": "Contact"}, "Id": "003000000000002AAA", "SystemModstamp":
+         "2024-11-07T07:00:01.000Z", "IsDeleted": True, "LastName": "", "NumberOfThings__c": None,
+         "Owner": None},
+    ]  # fmt: skip
+    reader = RecordReader(schema)
+    page = reader.read_json(raws)
+    assert page.records() == [reader.read(raw) for raw in raws]
+    assert page.last()[1] == "003000000000002AAA"
+    assert page.deleted_count() == 1
+    assert page.slice(1, 2).records() == page.records()[1:]

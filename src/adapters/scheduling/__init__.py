@@ -1,0 +1,1 @@
+"""Scheduling adapters: cron expressions read by APScheduler."""
