@@ -144,7 +144,7 @@ class EvaluateModels:
         horizon_days: int = 180,
         k: int = 5,
         budget: TrainingBudget | None = None,
-        training_cutoffs: int = 3,
+        training_cutoffs: int = 6,
         reference: ReferenceScores | None = None,
         progress: Progress | None = None,
     ) -> EvaluationReport:

@@ -46,7 +46,7 @@ class LearningTask:
     """
 
     horizon_days: int = 180
-    training_cutoffs: int = 3
+    training_cutoffs: int = 6
     step_days: int = 91
 
     def __post_init__(self) -> None:

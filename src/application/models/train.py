@@ -51,7 +51,7 @@ class TrainModel:
         *,
         by: str,
         horizon_days: int = 180,
-        training_cutoffs: int = 3,
+        training_cutoffs: int = 6,
         budget: TrainingBudget | None = None,
         k: int = 5,
         as_of: date | None = None,

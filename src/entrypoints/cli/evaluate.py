@@ -137,7 +137,7 @@ def _table(report: EvaluationReport) -> list[str]:
 @click.option(
     "--training-cutoffs",
     type=click.IntRange(1, 24),
-    default=3,
+    default=6,
     show_default=True,
     help="Past cutoffs to train on.",
 )

@@ -35,8 +35,8 @@ __all__ = ["ContainerSyncRunner", "scheduler", "worker"]
 _log = get_logger("xsell.scheduler")
 
 
-class ContainerSyncRunner:
-    """Runs the sync use case from a worker; the container is built on the worker's event-loop thread."""
+class _ContainerRunner:
+    """Runs use cases from a worker; the container is built lazily, on the worker's event-loop thread."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -46,6 +46,10 @@ class ContainerSyncRunner:
         if self._container is None:
             self._container = make_container(self._settings)
         return self._container
+
+
+class ContainerSyncRunner(_ContainerRunner):
+    """Runs the sync use case from a worker."""
 
     async def sync_org(self, org_id: str, full: bool) -> None:
         async with self._get()() as request:
@@ -60,17 +64,8 @@ class ContainerSyncRunner:
         return [s.org.id for s in summaries if s.status.state is not OrgSyncState.ATTENTION]
 
 
-class ContainerModelRunner:
-    """Trains and scores from a worker, on the worker's event-loop thread like the sync runner."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._container: Any = None
-
-    def _get(self) -> Any:
-        if self._container is None:
-            self._container = make_container(self._settings)
-        return self._container
+class ContainerModelRunner(_ContainerRunner):
+    """Trains and scores from a worker."""
 
     async def train(self, profile: str, requested_by: str) -> None:
         async with self._get()() as request:
