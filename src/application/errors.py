@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["ApplicationError", "DependencyUnavailableError", "InvalidCursorError", "InvalidRequestError"]
+__all__ = [
+    "ApplicationError",
+    "AuthenticationError",
+    "DependencyUnavailableError",
+    "InvalidCursorError",
+    "InvalidRequestError",
+    "PermissionDeniedError",
+]
 
 
 class ApplicationError(Exception):
@@ -19,3 +26,15 @@ class InvalidCursorError(InvalidRequestError):
 
 class DependencyUnavailableError(ApplicationError):
     """A service xsell relies on (database, cache, CRM) cannot be reached right now."""
+
+
+class AuthenticationError(ApplicationError):
+    """The caller could not be authenticated: a missing, malformed, expired or revoked token, or a wrong
+    login. The message is the same whatever the reason, so it tells an attacker nothing."""
+
+    def __init__(self, message: str = "invalid credentials") -> None:
+        super().__init__(message)
+
+
+class PermissionDeniedError(ApplicationError):
+    """The caller is authenticated but its role does not allow the operation."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "ChecksumMismatchError",
+    "ConflictError",
     "DomainError",
     "FeatureVersionConflictError",
     "InvalidCurrencyError",
@@ -54,3 +55,8 @@ class ChecksumMismatchError(DomainError):
 
 class FeatureVersionConflictError(DomainError):
     """A feature (name, version) got a different computation; a changed computation needs a new version."""
+
+
+class ConflictError(DomainError):
+    """The change conflicts with what exists: a duplicate (an email already taken), or it would leave the
+    system without an active administrator."""

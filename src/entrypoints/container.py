@@ -17,6 +17,7 @@ from application.accounts import ListAccounts
 from application.ports import Cache, Clock, UnitOfWork
 from application.readiness import CheckReadiness
 from domain.timestamps import utc_now
+from entrypoints.providers.auth import AuthProvider
 from entrypoints.providers.features import FeatureProvider
 from entrypoints.providers.models import ModelProvider
 from entrypoints.providers.resolution import ResolutionProvider
@@ -96,6 +97,7 @@ def make_container(settings: Settings, *extra: Provider) -> AsyncContainer:
         ResolutionProvider(),
         FeatureProvider(),
         ModelProvider(),
+        AuthProvider(),
         *extra,
         context={Settings: settings},
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -13,6 +15,7 @@ __all__ = ["Settings", "SettingsError"]
 T = TypeVar("T")
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_MIN_JWT_KEY_BYTES = 32  # RFC 8725 3.5 / RFC 7518 3.2: an HS256 key has at least 256 random bits
 
 
 class SettingsError(ValueError):
@@ -69,6 +72,21 @@ def _secret_keys(name: str, raw: str) -> tuple[str, ...]:
     keys = tuple(part.strip() for part in raw.split(",") if part.strip())
     if not keys:
         raise SettingsError(f"{name} is set but holds no key; unset it or list keys, newest first")
+    return keys
+
+
+def _jwt_keys(name: str, raw: str) -> tuple[str, ...]:
+    keys = _secret_keys(name, raw)
+    for index, key in enumerate(keys):
+        try:
+            decoded = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
+        except (ValueError, binascii.Error):
+            raise SettingsError(f"{name}: key #{index + 1} is not URL-safe base64") from None
+        if len(decoded) < _MIN_JWT_KEY_BYTES:
+            raise SettingsError(
+                f"{name}: key #{index + 1} decodes to {len(decoded)} bytes; use at least"
+                f" {_MIN_JWT_KEY_BYTES} random bytes"
+            )
     return keys
 
 
@@ -156,6 +174,17 @@ _VARIABLES: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
         _secret_keys,
         "Keys sealing org credentials, comma-separated, newest first. Unset: one kept in XSELL_DATA_DIR.",
     ),
+    "XSELL_JWT_KEYS": (
+        "jwt_keys",
+        _jwt_keys,
+        "Keys signing API tokens (HS256, >= 32 random bytes each), comma-separated, newest first."
+        " Unset: one kept in XSELL_DATA_DIR.",
+    ),
+    "XSELL_LOGIN_CONCURRENCY": (
+        "login_concurrency",
+        _positive_int,
+        "Password hashes (logins, client tokens) computed at once per process; others wait.",
+    ),
     "XSELL_SYNC_BUDGET_SHARE": (
         "sync_budget_share",
         _share,
@@ -238,6 +267,8 @@ class Settings:
     db_pool_size: int = 10
     log_level: str = "INFO"
     secret_keys: tuple[str, ...] | None = field(default=None, repr=False)  # never printed
+    jwt_keys: tuple[str, ...] | None = field(default=None, repr=False)  # never printed
+    login_concurrency: int = 4
     sync_budget_share: float = 0.8
     sync_lookback_s: int = 900
     sync_bulk_threshold: int = 10_000

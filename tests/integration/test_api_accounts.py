@@ -5,67 +5,33 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 import pytest
+from tests.integration.api_support import add_user, api_settings, bearer, login, seed
+from tests.integration.api_support import serving as support_serving
 
 from adapters.embedded.services import ServiceUrls
-from adapters.persistence.engine import create_engine, create_session_factory
-from adapters.persistence.unit_of_work import SqlaUnitOfWork
-from domain.account import Account
-from domain.ids import SalesforceId
-from domain.org import Org, OrgKind
-from entrypoints.http.app import create_app
+from domain.access import Role
 from entrypoints.settings import Settings
 
 
-async def _seed(database_url: str) -> None:
-    engine = create_engine(database_url, pool_size=1)
-    try:
-        async with SqlaUnitOfWork(create_session_factory(engine)()) as uow:
-            for org_id in ("amer", "emea"):
-                await uow.orgs.add(
-                    Org(
-                        id=org_id,
-                        name=org_id.upper(),
-                        kind=OrgKind.SALESFORCE,
-                        business_unit=org_id,
-                        currency="USD",
-                    )
-                )
-            await uow.accounts.upsert(
-                [
-                    Account(
-                        org_id=org_id,
-                        external_id=SalesforceId.parse(f"001000000{n:06d}").value,
-                        name=f"Company {org_id} {n}",
-                        currency="USD",
-                        website=f"https://www.company{n}.example",
-                    )
-                    for org_id in ("amer", "emea")
-                    for n in range(25)
-                ]
-            )
-            await uow.commit()
-    finally:
-        await engine.dispose()
+@pytest.fixture
+async def settings(services: ServiceUrls, database_url: str, tmp_path: Path) -> Settings:
+    await seed(database_url)
+    settings = api_settings(services, database_url, tmp_path)
+    await add_user(settings, "admin@example.com", Role.ADMIN)
+    return settings
 
 
 @asynccontextmanager
 async def serving(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The real app on the test's own event loop (Litestar's test client would run another loop)."""
-    app = create_app(settings)
-    async with (
-        app.lifespan(),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://xsell.test") as http,
-    ):
+    """The app, with every request signed in as an admin."""
+    async with support_serving(settings) as http:
+        tokens = await login(http, "admin@example.com")
+        http.headers.update(bearer(tokens["access_token"]))
         yield http
-
-
-@pytest.fixture
-async def settings(services: ServiceUrls, database_url: str) -> Settings:
-    await _seed(database_url)
-    return Settings(database_url=database_url, redis_url=services.redis_url)
 
 
 async def test_paginates_all_accounts_in_stable_order(settings: Settings) -> None:
@@ -81,7 +47,7 @@ async def test_paginates_all_accounts_in_stable_order(settings: Settings) -> Non
             cursor = body["next_cursor"]
             if cursor is None:
                 break
-        assert len(seen) == 50
+        assert len(seen) == 75
         assert seen == sorted(set(seen))
 
 
@@ -100,6 +66,13 @@ async def test_several_orgs(settings: Settings) -> None:
     async with serving(settings) as client:
         response = await client.get("/api/v1/accounts?org=emea&org=amer&limit=500")
         assert {item["org_id"] for item in response.json()["items"]} == {"emea", "amer"}
+
+
+async def test_an_unknown_org_is_a_404_problem(settings: Settings) -> None:
+    async with serving(settings) as client:
+        response = await client.get("/api/v1/accounts?org=nowhere")
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("application/problem+json")
 
 
 @pytest.mark.parametrize(
@@ -144,14 +117,14 @@ async def test_unknown_route_is_a_problem(settings: Settings) -> None:
 
 @pytest.mark.parametrize("broken", ["redis", "postgresql"])
 async def test_ready_is_503_with_reason_when_a_dependency_is_down(
-    services: ServiceUrls, database_url: str, broken: str
+    services: ServiceUrls, database_url: str, broken: str, tmp_path: Path
 ) -> None:
-    settings = Settings(database_url=database_url, redis_url=services.redis_url)
+    settings = Settings(database_url=database_url, redis_url=services.redis_url, data_dir=tmp_path)
     if broken == "redis":
         settings = dataclasses.replace(settings, redis_url="unix:///nonexistent/xsell-redis.sock")
     else:
         settings = dataclasses.replace(settings, database_url="postgresql://nobody@127.0.0.1:1/none")
-    async with serving(settings) as http:
+    async with support_serving(settings) as http:
         response = await http.get("/ready")
     assert response.status_code == 503
     checks = response.json()["checks"]

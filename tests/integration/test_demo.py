@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -44,10 +45,27 @@ def test_demo_serves_synced_accounts_and_stops_everything(tmp_path: Path) -> Non
     try:
         deadline = time.monotonic() + 300
         body: dict[str, object] = {}
+        headers: dict[str, str] = {}
         while time.monotonic() < deadline:
             assert demo.poll() is None, log.read_text()[-3000:]
             try:
-                response = httpx.get(f"http://127.0.0.1:{port}/api/v1/accounts?limit=500", timeout=3)
+                if not headers:
+                    # The summary prints the demo admin's login once the API is about to start.
+                    found = re.search(r"Demo login\s+(\S+) / (\S+)", log.read_text())
+                    if found is None:
+                        time.sleep(0.5)
+                        continue
+                    tokens = httpx.post(
+                        f"http://127.0.0.1:{port}/api/v1/auth/login",
+                        json={"email": found[1], "password": found[2]},
+                        timeout=10,
+                    )
+                    if tokens.status_code != 200:
+                        time.sleep(0.5)
+                        continue
+                    headers = {"Authorization": f"Bearer {tokens.json()['access_token']}"}
+                url = f"http://127.0.0.1:{port}/api/v1/accounts?limit=500"
+                response = httpx.get(url, headers=headers, timeout=3)
                 if response.status_code == 200:
                     body = response.json()
                     break

@@ -1,1 +1,1 @@
-"""Security adapters: encryption of secrets at rest."""
+"""Security adapters: encryption of secrets at rest, password hashing, signed tokens."""

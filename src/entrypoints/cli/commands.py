@@ -12,5 +12,6 @@ from entrypoints.cli import (
     orgs,  # noqa: F401
     serve,  # noqa: F401
     sync,  # noqa: F401
+    users,  # noqa: F401
     worker,  # noqa: F401
 )

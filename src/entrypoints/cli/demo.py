@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
+import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import click
 
+from adapters.observability.redaction import remember_secret
+from application.auth import AddUser, NewUser, SetPassword
 from application.errors import InvalidRequestError
 from application.models.ports import TRAINING_PROFILES
 from application.models.scoring import ScoreCustomers, ScoringReport
@@ -21,11 +24,14 @@ from application.orgs import AddOrg, ListOrgs
 from application.ports.crm import OrgCredentials
 from application.resolution.crosswalk import SuggestProductFamilies
 from application.resolution.resolve import ResolveCustomers
+from domain.access import Role
+from domain.errors import ConflictError
 from domain.org import Org, OrgKind
 from entrypoints.cli.app import cli
 from entrypoints.cli.runtime import app_container, load_settings, migrated, progress, run_use_case, services
 from entrypoints.cli.serve import api_address, serve_api
 from entrypoints.cli.sync import sync_orgs
+from entrypoints.providers.keys import kept_keys
 from entrypoints.settings import Settings
 from simulators.salesforce import FakeSalesforceServer
 from simulators.salesforce.generator import GroupSpec, MemorySink, generate_company_group
@@ -34,6 +40,8 @@ from simulators.salesforce.org import FakeOrg
 __all__ = ["demo"]
 
 _LOGIN_URL = "https://login.salesforce.com"
+DEMO_EMAIL = "admin@demo.xsell.dev"
+_DEMO_PASSWORD_FILE = "demo-login.secret"  # noqa: S105  (a file name)
 # The generated orgs' currencies in US dollars (the group currency), so every offer can be compared.
 _DEMO_RATES = (("EUR", 1.087), ("GBP", 1.266), ("CHF", 1.136), ("JPY", 0.00667))
 
@@ -89,6 +97,22 @@ async def _connect_orgs(settings: Settings, server: FakeSalesforceServer) -> lis
             async with container() as request:
                 await (await request.get(AddOrg)).execute(org, credentials)
         return [fake.name for fake in server.orgs]
+
+
+async def _demo_admin(settings: Settings) -> tuple[str, str]:
+    """The demo's admin user and its password, generated once and kept in the data folder (mode 0600)
+    so that every run of the demo prints the same login."""
+    password = kept_keys(Path(settings.data_dir) / _DEMO_PASSWORD_FILE, lambda: secrets.token_urlsafe(15))[0]
+    remember_secret(password)
+    new = NewUser(email=DEMO_EMAIL, display_name="Demo admin", role=Role.ADMIN, password=password)
+    async with app_container(settings) as container:
+        try:
+            async with container() as request:
+                await (await request.get(AddUser)).execute(new)
+        except ConflictError:  # a later run: make sure the kept password still opens it
+            async with container() as request:
+                await (await request.get(SetPassword)).execute(DEMO_EMAIL, password)
+    return DEMO_EMAIL, password
 
 
 def _resolve(settings: Settings) -> str:
@@ -209,6 +233,8 @@ def demo(host: str | None, port: int | None, accounts: int, seed: int) -> None:
             if not resolved.exchange_rates:
                 resolved = dataclasses.replace(resolved, exchange_rates=_DEMO_RATES)
             click.echo(f"  {_learn_and_score(resolved)}", err=True)
+            with progress("creating the demo admin"):
+                email, password = asyncio.run(_demo_admin(resolved))
             base = f"http://{host}:{port}"
             click.echo(
                 "\n".join(
@@ -217,6 +243,7 @@ def demo(host: str | None, port: int | None, accounts: int, seed: int) -> None:
                         f"  API          {base}/api/v1/accounts",
                         f"  API docs     {base}/schema",
                         f"  Health       {base}/health   Readiness {base}/ready",
+                        f"  Demo login   {email} / {password}   (POST {base}/api/v1/auth/login)",
                         f"  Salesforce   {server.login_url}  (fake orgs: {', '.join(org_ids)})",
                         f"  Data folder  {settings.data_dir.resolve()}",
                         "",

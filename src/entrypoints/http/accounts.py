@@ -6,9 +6,11 @@ from typing import Annotated
 
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, get
+from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from application.accounts import AccountQuery, ListAccounts
+from domain.access import Principal
 from entrypoints.http.guards import known_query_only
 from entrypoints.http.schemas import AccountOut, AccountPage
 
@@ -16,15 +18,17 @@ __all__ = ["AccountController"]
 
 
 class AccountController(Controller):
-    path = "/api/v1/accounts"
+    path = "/accounts"
     tags = ["accounts"]  # noqa: RUF012  (Litestar declares it as an instance attribute)
 
     @get(
         "/",
         summary="List accounts",
         description=(
-            "Accounts synced from the connected orgs, in a stable order. Filter by one or more orgs with "
-            "`org`; page with `limit` and the `next_cursor` of the previous page."
+            "Accounts synced from the orgs the caller may read (admins: every org), in a stable order. "
+            "Filter by one or more orgs with `org`; an org that does not exist or is not granted "
+            "answers 404. "
+            "Page with `limit` and the `next_cursor` of the previous page."
         ),
         guards=[known_query_only],
         opt={"query": frozenset({"org", "limit", "cursor"})},
@@ -33,6 +37,7 @@ class AccountController(Controller):
     async def list_accounts(
         self,
         use_case: FromDishka[ListAccounts],
+        principal: NamedDependency[Principal],
         org: Annotated[
             list[str] | None,
             Parameter(
@@ -44,5 +49,6 @@ class AccountController(Controller):
             str | None, Parameter(max_length=1024, description="The `next_cursor` of the previous page.")
         ] = None,
     ) -> AccountPage:
-        page = await use_case.execute(AccountQuery(org_ids=tuple(org or ()), limit=limit, cursor=cursor))
+        query = AccountQuery(org_ids=tuple(org or ()), limit=limit, cursor=cursor)
+        page = await use_case.execute(query, principal)
         return AccountPage(items=[AccountOut.of(item) for item in page.items], next_cursor=page.next_cursor)

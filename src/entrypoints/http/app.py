@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from dishka.integrations.litestar import setup_dishka
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 
 from entrypoints.container import make_container
+from entrypoints.http.access_log import access_log
 from entrypoints.http.accounts import AccountController
+from entrypoints.http.auth import AuthController
 from entrypoints.http.health import health, ready
 from entrypoints.http.problems import exception_handlers
+from entrypoints.http.security import BEARER, SECURITY_COMPONENTS, authenticated, principal_dependency
+from entrypoints.http.users import UserController
 from entrypoints.settings import Settings
 
 __all__ = ["create_app"]
@@ -24,15 +28,26 @@ _DESCRIPTION = (
 def create_app(settings: Settings) -> Litestar:
     """The API for resolved settings (DATABASE_URL and REDIS_URL set, embedded or external)."""
     container = make_container(settings)
+    # Deny by default: everything under this router needs a valid access token; the only public routes
+    # are health, readiness, the OpenAPI document and sign-in (AuthController).
+    protected = Router(
+        path="/api/v1",
+        route_handlers=[AccountController, UserController],
+        guards=[authenticated],
+        dependencies={"principal": principal_dependency},
+        security=[{BEARER: []}],
+    )
     app = Litestar(
-        route_handlers=[health, ready, AccountController],
+        route_handlers=[health, ready, AuthController, protected],
         exception_handlers=exception_handlers,
+        middleware=[access_log],
         openapi_config=OpenAPIConfig(
             title="xsell API",
             version="1",
             description=_DESCRIPTION,
             path="/schema",
             render_plugins=[ScalarRenderPlugin()],
+            components=SECURITY_COMPONENTS,
         ),
         on_shutdown=[container.close],
         logging_config=None,  # logging is set up once, by adapters.observability.logging

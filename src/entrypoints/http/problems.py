@@ -9,8 +9,13 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
-from application.errors import DependencyUnavailableError, InvalidRequestError
-from domain.errors import DomainError, NotFoundError
+from application.errors import (
+    AuthenticationError,
+    DependencyUnavailableError,
+    InvalidRequestError,
+    PermissionDeniedError,
+)
+from domain.errors import ConflictError, DomainError, NotFoundError
 
 __all__ = ["PROBLEM_JSON", "exception_handlers", "problem"]
 
@@ -50,6 +55,21 @@ def _not_found(request: Request[Any, Any, Any], exc: NotFoundError) -> Response[
     return problem(404, "Not found", str(exc), "not-found", instance=request.url.path)
 
 
+def _unauthenticated(request: Request[Any, Any, Any], exc: AuthenticationError) -> Response[dict[str, Any]]:
+    # One answer for every reason (no token, bad signature, expired, revoked, wrong password), on purpose.
+    response = problem(401, "Not authenticated", str(exc), "unauthenticated", instance=request.url.path)
+    response.headers["WWW-Authenticate"] = 'Bearer realm="xsell"'
+    return response
+
+
+def _forbidden(request: Request[Any, Any, Any], exc: PermissionDeniedError) -> Response[dict[str, Any]]:
+    return problem(403, "Forbidden", str(exc), "forbidden", instance=request.url.path)
+
+
+def _conflict(request: Request[Any, Any, Any], exc: ConflictError) -> Response[dict[str, Any]]:
+    return problem(409, "Conflict", str(exc), "conflict", instance=request.url.path)
+
+
 def _domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
     return problem(
         422, "Request breaks a business rule", str(exc), "business-rule", instance=request.url.path
@@ -78,6 +98,9 @@ exception_handlers: ExceptionHandlersMap = {
     HTTPException: _http,
     InvalidRequestError: _invalid,
     NotFoundError: _not_found,
+    AuthenticationError: _unauthenticated,
+    PermissionDeniedError: _forbidden,
+    ConflictError: _conflict,
     DomainError: _domain,
     DependencyUnavailableError: _unavailable,
     Exception: _unexpected,

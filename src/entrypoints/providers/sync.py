@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -20,6 +19,7 @@ from application.ports import Clock, CrmGatewayFactory, SecretBox
 from application.ports.schedule import CronCalendar
 from application.ports.sync import SyncUnitOfWork
 from application.sync import DueSyncs, SyncOptions, SyncOrg
+from entrypoints.providers.keys import kept_keys
 from entrypoints.settings import Settings
 from simulators.salesforce import FakeSalesforceAdapter
 
@@ -32,17 +32,7 @@ def resolve_secret_keys(settings: Settings) -> list[str]:
     """XSELL_SECRET_KEYS, or the key kept in XSELL_DATA_DIR/secret.keys (created 0600 on first use)."""
     if settings.secret_keys:
         return list(settings.secret_keys)
-    path = Path(settings.data_dir) / KEY_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process created it a moment ago
-        else:
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(generate_key() + "\n")
-    return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    return kept_keys(Path(settings.data_dir) / KEY_FILE, generate_key)
 
 
 def sync_options(settings: Settings) -> SyncOptions:

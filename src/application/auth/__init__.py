@@ -1,0 +1,37 @@
+"""Authentication and user administration: sign-in, token refresh and revocation, users and grants."""
+
+from __future__ import annotations
+
+from application.auth.authenticate import Authenticate
+from application.auth.sessions import IssueClientToken, Login, Logout, RefreshSession, TokenPair
+from application.auth.users import (
+    AddServiceClient,
+    AddUser,
+    GrantOrg,
+    ListUsers,
+    NewServiceClient,
+    NewUser,
+    RevokeOrg,
+    SetPassword,
+    UpdateUser,
+    UserChange,
+)
+
+__all__ = [
+    "AddServiceClient",
+    "AddUser",
+    "Authenticate",
+    "GrantOrg",
+    "IssueClientToken",
+    "ListUsers",
+    "Login",
+    "Logout",
+    "NewServiceClient",
+    "NewUser",
+    "RefreshSession",
+    "RevokeOrg",
+    "SetPassword",
+    "TokenPair",
+    "UpdateUser",
+    "UserChange",
+]

@@ -1,0 +1,68 @@
+"""POST /api/v1/auth/login, refresh, logout and token: sign-in and bearer tokens (public routes)."""
+
+from __future__ import annotations
+
+from dishka.integrations.litestar import FromDishka, inject
+from litestar import Controller, post
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+
+from application.auth import IssueClientToken, Login, Logout, RefreshSession
+from entrypoints.http.auth_schemas import ClientCredentialsIn, LoginIn, LogoutIn, RefreshIn, TokenOut
+
+__all__ = ["AuthController"]
+
+_SAME_ANSWER = (
+    " Every failure answers the same 401 problem, whatever its reason, so the answer does not tell whether"
+    " an account exists."
+)
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+    tags = ["auth"]  # noqa: RUF012  (Litestar declares it as an instance attribute)
+
+    @post(
+        "/login",
+        summary="Sign in",
+        description="Email and password in; an access token (15 minutes) and a refresh token (7 days) out."
+        + _SAME_ANSWER,
+        status_code=HTTP_200_OK,
+    )
+    @inject
+    async def login(self, data: JSONBody[LoginIn], use_case: FromDishka[Login]) -> TokenOut:
+        return TokenOut.of(await use_case.execute(data.email, data.password))
+
+    @post(
+        "/refresh",
+        summary="Refresh tokens",
+        description="A refresh token in; a new access and refresh token out. Each refresh token works once:"
+        " presenting a used one again ends the whole session (every token of that sign-in).",
+        status_code=HTTP_200_OK,
+    )
+    @inject
+    async def refresh(self, data: JSONBody[RefreshIn], use_case: FromDishka[RefreshSession]) -> TokenOut:
+        return TokenOut.of(await use_case.execute(data.refresh_token))
+
+    @post(
+        "/logout",
+        summary="Sign out",
+        description="Ends the session of the refresh token: its refresh and access tokens stop working.",
+        status_code=HTTP_204_NO_CONTENT,
+    )
+    @inject
+    async def logout(self, data: JSONBody[LogoutIn], use_case: FromDishka[Logout]) -> None:
+        await use_case.execute(data.refresh_token)
+
+    @post(
+        "/token",
+        summary="Service-client token",
+        description="OAuth 2.0 client credentials (as JSON): a service client's id and secret in, an access"
+        " token (15 minutes, no refresh token) out." + _SAME_ANSWER,
+        status_code=HTTP_200_OK,
+    )
+    @inject
+    async def token(
+        self, data: JSONBody[ClientCredentialsIn], use_case: FromDishka[IssueClientToken]
+    ) -> TokenOut:
+        return TokenOut.of(await use_case.execute(data.client_id, data.client_secret))

@@ -1,0 +1,77 @@
+"""Authentication and authorization of routes: the bearer-token guard, the admin guard, `principal`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dishka import AsyncContainer
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.di import Provide
+from litestar.handlers.base import BaseRouteHandler
+from litestar.openapi.spec import Components, SecurityScheme
+
+from application.auth import Authenticate
+from application.errors import AuthenticationError, PermissionDeniedError
+from domain.access import Principal
+
+__all__ = [
+    "BEARER",
+    "SECURITY_COMPONENTS",
+    "admin_only",
+    "authenticated",
+    "principal_dependency",
+]
+
+BEARER = "BearerToken"
+SECURITY_COMPONENTS = Components(
+    security_schemes={
+        BEARER: SecurityScheme(
+            type="http",
+            scheme="bearer",
+            bearer_format="JWT",
+            description="An access token from POST /api/v1/auth/login or /api/v1/auth/token, in the"
+            " Authorization header only (never a cookie or a query parameter).",
+        )
+    }
+)
+
+
+def _bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    # Only the Authorization header, only the Bearer scheme: no cookies (no CSRF surface), no query
+    # parameters (tokens in URLs end up in logs and browser history).
+    values = connection.headers.getall("authorization", [])
+    if len(values) != 1:
+        raise AuthenticationError()
+    scheme, _, token = values[0].strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or " " in token:
+        raise AuthenticationError()
+    return token
+
+
+async def authenticated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: the request carries a valid access token of an active principal, or it gets 401."""
+    token = _bearer_token(connection)
+    container: AsyncContainer = connection.state.dishka_container
+    use_case = await container.get(Authenticate)
+    connection.state.principal = await use_case.execute(token)
+
+
+async def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard, after `authenticated`: only admins; everyone else gets 403 whatever the method."""
+    principal = connection.state.get("principal")
+    if not isinstance(principal, Principal):
+        raise AuthenticationError()
+    if not principal.is_admin:
+        raise PermissionDeniedError("this needs the admin role")
+
+
+async def _principal(request: Request[Any, Any, Any]) -> Principal:
+    principal = request.state.get("principal")
+    if not isinstance(principal, Principal):  # a route outside the guarded router asked for one
+        raise AuthenticationError()
+    return principal
+
+
+principal_dependency = Provide(_principal)

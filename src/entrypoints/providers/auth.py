@@ -1,0 +1,108 @@
+"""Wiring of authentication and user administration: password hasher, token codec, unit of work, use cases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from dishka import Provider, Scope, provide
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.persistence.auth_unit_of_work import SqlaAuthUnitOfWork
+from adapters.security.passwords import Argon2PasswordHasher
+from adapters.security.tokens import JwtTokenCodec, generate_token_key
+from application.auth import (
+    AddServiceClient,
+    AddUser,
+    Authenticate,
+    GrantOrg,
+    IssueClientToken,
+    ListUsers,
+    Login,
+    Logout,
+    RefreshSession,
+    RevokeOrg,
+    SetPassword,
+    UpdateUser,
+)
+from application.auth.ports import AuthUnitOfWork, PasswordHasher, TokenCodec
+from application.ports import Clock
+from entrypoints.providers.keys import kept_keys
+from entrypoints.settings import Settings
+
+__all__ = ["JWT_KEY_FILE", "AuthProvider", "resolve_jwt_keys"]
+
+JWT_KEY_FILE = "jwt.keys"
+
+
+def resolve_jwt_keys(settings: Settings) -> list[str]:
+    """XSELL_JWT_KEYS, or the key kept in XSELL_DATA_DIR/jwt.keys (created 0600 on first use)."""
+    if settings.jwt_keys:
+        return list(settings.jwt_keys)
+    return kept_keys(Path(settings.data_dir) / JWT_KEY_FILE, generate_token_key)
+
+
+class AuthProvider(Provider):
+    @provide(scope=Scope.APP)
+    def password_hasher(self, settings: Settings) -> Iterator[PasswordHasher]:
+        hasher = Argon2PasswordHasher(settings.login_concurrency)
+        yield hasher
+        hasher.close()
+
+    @provide(scope=Scope.APP)
+    def token_codec(self, settings: Settings) -> TokenCodec:
+        return JwtTokenCodec(resolve_jwt_keys(settings))
+
+    @provide(scope=Scope.REQUEST)
+    def auth_unit_of_work(self, session: AsyncSession) -> AuthUnitOfWork:
+        return SqlaAuthUnitOfWork(session)
+
+    @provide(scope=Scope.REQUEST)
+    def login(self, uow: AuthUnitOfWork, hasher: PasswordHasher, tokens: TokenCodec, clock: Clock) -> Login:
+        return Login(uow, hasher, tokens, clock)
+
+    @provide(scope=Scope.REQUEST)
+    def refresh(self, uow: AuthUnitOfWork, tokens: TokenCodec, clock: Clock) -> RefreshSession:
+        return RefreshSession(uow, tokens, clock)
+
+    @provide(scope=Scope.REQUEST)
+    def logout(self, uow: AuthUnitOfWork, tokens: TokenCodec, clock: Clock) -> Logout:
+        return Logout(uow, tokens, clock)
+
+    @provide(scope=Scope.REQUEST)
+    def client_token(
+        self, uow: AuthUnitOfWork, hasher: PasswordHasher, tokens: TokenCodec, clock: Clock
+    ) -> IssueClientToken:
+        return IssueClientToken(uow, hasher, tokens, clock)
+
+    @provide(scope=Scope.REQUEST)
+    def authenticate(self, uow: AuthUnitOfWork, tokens: TokenCodec) -> Authenticate:
+        return Authenticate(uow, tokens)
+
+    @provide(scope=Scope.REQUEST)
+    def add_user(self, uow: AuthUnitOfWork, hasher: PasswordHasher, clock: Clock) -> AddUser:
+        return AddUser(uow, hasher, clock)
+
+    @provide(scope=Scope.REQUEST)
+    def add_client(self, uow: AuthUnitOfWork, hasher: PasswordHasher, clock: Clock) -> AddServiceClient:
+        return AddServiceClient(uow, hasher, clock)
+
+    @provide(scope=Scope.REQUEST)
+    def list_users(self, uow: AuthUnitOfWork) -> ListUsers:
+        return ListUsers(uow)
+
+    @provide(scope=Scope.REQUEST)
+    def update_user(self, uow: AuthUnitOfWork) -> UpdateUser:
+        return UpdateUser(uow)
+
+    @provide(scope=Scope.REQUEST)
+    def grant_org(self, uow: AuthUnitOfWork) -> GrantOrg:
+        return GrantOrg(uow)
+
+    @provide(scope=Scope.REQUEST)
+    def revoke_org(self, uow: AuthUnitOfWork) -> RevokeOrg:
+        return RevokeOrg(uow)
+
+    @provide(scope=Scope.REQUEST)
+    def set_password(self, uow: AuthUnitOfWork, hasher: PasswordHasher, clock: Clock) -> SetPassword:
+        return SetPassword(uow, hasher, clock)

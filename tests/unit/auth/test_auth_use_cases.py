@@ -1,0 +1,249 @@
+"""Sign-in, refresh rotation and reuse detection, sign-out, client tokens and user administration on fakes."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from tests.fakes import FakeClock
+from tests.fakes_auth import FakeAuthUnitOfWork, FakePasswordHasher, FakeTokenCodec
+
+from application.auth import (
+    AddServiceClient,
+    AddUser,
+    Authenticate,
+    GrantOrg,
+    IssueClientToken,
+    Login,
+    Logout,
+    NewServiceClient,
+    NewUser,
+    RefreshSession,
+    RevokeOrg,
+    SetPassword,
+    UpdateUser,
+    UserChange,
+)
+from application.auth.ports import TokenType
+from application.errors import AuthenticationError, InvalidRequestError
+from domain.access import PrincipalKind, Role
+from domain.errors import ConflictError, NotFoundError
+from domain.org import Org, OrgKind
+
+PASSWORD = "correct horse battery staple"
+
+
+class World:
+    def __init__(self) -> None:
+        self.uow = FakeAuthUnitOfWork()
+        self.hasher = FakePasswordHasher()
+        self.tokens = FakeTokenCodec()
+        self.clock = FakeClock()
+
+    async def user(self, email: str = "ana@example.com", role: Role = Role.SALES, *orgs: str) -> uuid.UUID:
+        async with self.uow:
+            for org_id in orgs:
+                if await self.uow.orgs.get(org_id) is None:
+                    await self.uow.orgs.add(Org(org_id, org_id.upper(), OrgKind.SALESFORCE, org_id, "USD"))
+            await self.uow.commit()
+        user = await AddUser(self.uow, self.hasher, self.clock).execute(
+            NewUser(email=email, display_name="Ana", role=role, password=PASSWORD, org_ids=orgs)
+        )
+        return user.id
+
+    def login(self) -> Login:
+        return Login(self.uow, self.hasher, self.tokens, self.clock)
+
+    def refresh(self) -> RefreshSession:
+        return RefreshSession(self.uow, self.tokens, self.clock)
+
+    def authenticate(self) -> Authenticate:
+        return Authenticate(self.uow, self.tokens)
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+async def test_login_gives_access_and_refresh_tokens_of_one_session(world: World) -> None:
+    user_id = await world.user("Ana@Example.com", Role.SALES, "emea")
+    pair = await world.login().execute("  ANA@example.com ", PASSWORD)
+    assert pair.refresh is not None
+    assert pair.access.claims.token_type is TokenType.ACCESS
+    assert pair.access.claims.session_id == pair.refresh.claims.session_id
+    principal = await world.authenticate().execute(pair.access.token)
+    assert principal.subject == str(user_id)
+    assert principal.kind is PrincipalKind.USER
+    assert principal.org_ids == {"emea"}
+    assert principal.can_read_org("emea") and not principal.can_read_org("amer")
+
+
+async def test_unknown_user_and_wrong_password_fail_the_same_way_after_the_same_work(world: World) -> None:
+    await world.user()
+    answers = []
+    for email, password in [
+        ("nobody@example.com", PASSWORD),
+        ("ana@example.com", "wrong password!"),
+        ("not an email", PASSWORD),
+    ]:
+        with pytest.raises(AuthenticationError) as caught:
+            await world.login().execute(email, password)
+        answers.append(str(caught.value))
+    assert len(set(answers)) == 1
+    # Every attempt verified one hash: the unknown ones against the dummy (None), the wrong one against Ana's.
+    assert len(world.hasher.verified) == 3
+    assert world.hasher.verified[0] is None and world.hasher.verified[2] is None
+    assert world.hasher.verified[1] is not None
+
+
+async def test_an_inactive_user_cannot_sign_in(world: World) -> None:
+    await world.user("root@example.com", Role.ADMIN)
+    user_id = await world.user()
+    await UpdateUser(world.uow).execute(user_id, UserChange(active=False))
+    with pytest.raises(AuthenticationError):
+        await world.login().execute("ana@example.com", PASSWORD)
+
+
+async def test_login_rehashes_a_password_hashed_with_old_parameters(world: World) -> None:
+    user_id = await world.user()
+    world.hasher.version = 2
+    await world.login().execute("ana@example.com", PASSWORD)
+    assert world.uow.committed_users[user_id].password_hash == f"hashed:2:{PASSWORD}"
+
+
+async def test_refresh_rotates_and_the_old_refresh_token_is_used_up(world: World) -> None:
+    await world.user()
+    first = await world.login().execute("ana@example.com", PASSWORD)
+    assert first.refresh is not None
+    second = await world.refresh().execute(first.refresh.token)
+    assert second.refresh is not None
+    assert second.refresh.token != first.refresh.token
+    assert second.refresh.claims.session_id == first.refresh.claims.session_id
+    await world.authenticate().execute(second.access.token)
+    third = await world.refresh().execute(second.refresh.token)
+    assert third.refresh is not None
+
+
+async def test_reusing_a_refresh_token_revokes_the_whole_session(world: World) -> None:
+    await world.user()
+    first = await world.login().execute("ana@example.com", PASSWORD)
+    assert first.refresh is not None
+    second = await world.refresh().execute(first.refresh.token)
+    assert second.refresh is not None
+    with pytest.raises(AuthenticationError):
+        await world.refresh().execute(first.refresh.token)  # the thief, or the victim: both lose
+    with pytest.raises(AuthenticationError):
+        await world.refresh().execute(second.refresh.token)
+    for access in (first.access.token, second.access.token):
+        with pytest.raises(AuthenticationError):
+            await world.authenticate().execute(access)
+    (session,) = world.uow.committed_sessions.values()
+    assert session.revoked_reason == "refresh token reused"
+
+
+async def test_another_session_survives_reuse_in_one_session(world: World) -> None:
+    await world.user()
+    laptop = await world.login().execute("ana@example.com", PASSWORD)
+    phone = await world.login().execute("ana@example.com", PASSWORD)
+    assert laptop.refresh is not None and phone.refresh is not None
+    await world.refresh().execute(laptop.refresh.token)
+    with pytest.raises(AuthenticationError):
+        await world.refresh().execute(laptop.refresh.token)
+    await world.authenticate().execute(phone.access.token)
+    await world.refresh().execute(phone.refresh.token)
+
+
+async def test_logout_revokes_refresh_and_access_tokens(world: World) -> None:
+    await world.user()
+    pair = await world.login().execute("ana@example.com", PASSWORD)
+    assert pair.refresh is not None
+    await Logout(world.uow, world.tokens, world.clock).execute(pair.refresh.token)
+    with pytest.raises(AuthenticationError):
+        await world.refresh().execute(pair.refresh.token)
+    with pytest.raises(AuthenticationError):
+        await world.authenticate().execute(pair.access.token)
+
+
+async def test_token_types_are_not_interchangeable(world: World) -> None:
+    await world.user()
+    pair = await world.login().execute("ana@example.com", PASSWORD)
+    assert pair.refresh is not None
+    with pytest.raises(AuthenticationError):
+        await world.authenticate().execute(pair.refresh.token)
+    with pytest.raises(AuthenticationError):
+        await world.refresh().execute(pair.access.token)
+
+
+async def test_disabled_or_demoted_user_is_seen_at_the_next_request(world: World) -> None:
+    await world.user("root@example.com", Role.ADMIN)
+    user_id = await world.user("ana@example.com", Role.ANALYST, "emea")
+    pair = await world.login().execute("ana@example.com", PASSWORD)
+    await RevokeOrg(world.uow).execute(user_id, "emea")
+    assert (await world.authenticate().execute(pair.access.token)).org_ids == frozenset()
+    await UpdateUser(world.uow).execute(user_id, UserChange(active=False))
+    with pytest.raises(AuthenticationError):
+        await world.authenticate().execute(pair.access.token)
+
+
+async def test_expired_access_token_is_rejected(world: World) -> None:
+    await world.user()
+    pair = await world.login().execute("ana@example.com", PASSWORD)
+    world.tokens.expire(pair.access.token)
+    with pytest.raises(AuthenticationError):
+        await world.authenticate().execute(pair.access.token)
+
+
+async def test_service_client_gets_an_access_token_only(world: World) -> None:
+    await world.user("root@example.com", Role.ADMIN, "emea")
+    client, secret = await AddServiceClient(world.uow, world.hasher, world.clock).execute(
+        NewServiceClient(id="crm-bridge", name="CRM bridge", role=Role.ANALYST, org_ids=["emea"])
+    )
+    use_case = IssueClientToken(world.uow, world.hasher, world.tokens, world.clock)
+    pair = await use_case.execute("crm-bridge", secret)
+    assert pair.refresh is None
+    principal = await world.authenticate().execute(pair.access.token)
+    assert principal.kind is PrincipalKind.SERVICE_CLIENT
+    assert principal.org_ids == {"emea"}
+    answers = set()
+    for client_id, given in [("crm-bridge", "wrong"), ("nobody", secret)]:
+        with pytest.raises(AuthenticationError) as caught:
+            await use_case.execute(client_id, given)
+        answers.add(str(caught.value))
+    assert len(answers) == 1
+    assert world.hasher.verified[-1] is None  # the unknown client was checked against the dummy
+    assert client.secret_hash != secret
+
+
+async def test_user_administration_rules(world: World) -> None:
+    admin_id = await world.user("root@example.com", Role.ADMIN, "emea")
+    with pytest.raises(ConflictError):
+        await world.user("ROOT@example.com", Role.SALES)
+    with pytest.raises(ConflictError):
+        await UpdateUser(world.uow).execute(admin_id, UserChange(role=Role.SALES))
+    with pytest.raises(InvalidRequestError):
+        await AddUser(world.uow, world.hasher, world.clock).execute(
+            NewUser(email="b@example.com", display_name="B", role=Role.SALES, password="short")
+        )
+    user_id = await world.user("bo@example.com", Role.SALES)
+    with pytest.raises(NotFoundError):
+        await GrantOrg(world.uow).execute(user_id, "nowhere")
+    with pytest.raises(NotFoundError):
+        await GrantOrg(world.uow).execute(uuid.uuid4(), "emea")
+    granted = await GrantOrg(world.uow).execute("bo@example.com", "emea")
+    assert granted.org_ids == {"emea"}
+    assert (await GrantOrg(world.uow).execute(user_id, "emea")).org_ids == {"emea"}
+    assert (await RevokeOrg(world.uow).execute(user_id, "emea")).org_ids == set()
+    await UpdateUser(world.uow).execute(user_id, UserChange(role=Role.ADMIN))
+    await UpdateUser(world.uow).execute(admin_id, UserChange(active=False))  # another admin remains
+
+
+async def test_a_new_password_signs_the_user_out_everywhere(world: World) -> None:
+    user_id = await world.user()
+    pair = await world.login().execute("ana@example.com", PASSWORD)
+    await SetPassword(world.uow, world.hasher, world.clock).execute(user_id, "another long password")
+    with pytest.raises(AuthenticationError):
+        await world.authenticate().execute(pair.access.token)
+    with pytest.raises(AuthenticationError):
+        await world.login().execute("ana@example.com", PASSWORD)
+    await world.login().execute("ana@example.com", "another long password")
