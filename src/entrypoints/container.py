@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.cache.redis_cache import RedisCache, RedisProbe, create_redis
+from adapters.observability.tracing import instrument_engine
 from adapters.persistence.engine import create_engine, create_session_factory
 from adapters.persistence.probes import PostgresProbe
 from adapters.persistence.unit_of_work import SqlaUnitOfWork
@@ -20,6 +21,7 @@ from domain.timestamps import utc_now
 from entrypoints.providers.auth import AuthProvider
 from entrypoints.providers.features import FeatureProvider
 from entrypoints.providers.models import ModelProvider
+from entrypoints.providers.observability import MetricsProvider, use_case_spans
 from entrypoints.providers.resolution import ResolutionProvider
 from entrypoints.providers.sync import SyncProvider
 from entrypoints.settings import Settings
@@ -42,6 +44,7 @@ class InfrastructureProvider(Provider):
         if settings.database_url is None:
             raise RuntimeError("the container needs a resolved DATABASE_URL (embedded services start first)")
         engine = create_engine(settings.database_url, settings.db_pool_size)
+        instrument_engine(engine.sync_engine)
         yield engine
         await engine.dispose()
 
@@ -90,8 +93,9 @@ class UseCaseProvider(Provider):
 
 def make_container(settings: Settings, *extra: Provider) -> AsyncContainer:
     """The application container; tests pass extra providers with `override=True` to swap parts."""
-    return make_async_container(
+    providers = [
         InfrastructureProvider(),
+        MetricsProvider(),
         UseCaseProvider(),
         SyncProvider(),
         ResolutionProvider(),
@@ -99,5 +103,5 @@ def make_container(settings: Settings, *extra: Provider) -> AsyncContainer:
         ModelProvider(),
         AuthProvider(),
         *extra,
-        context={Settings: settings},
-    )
+    ]
+    return make_async_container(*providers, use_case_spans(providers), context={Settings: settings})

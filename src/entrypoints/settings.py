@@ -138,6 +138,20 @@ def _log_level(name: str, raw: str) -> str:
     return value
 
 
+def _traces(name: str, raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ("off", "console"):
+        raise SettingsError(f"{name} must be off or console, got {raw!r}")
+    return value
+
+
+def _http_url(name: str, raw: str) -> str:
+    value = _text(name, raw)
+    if not value.startswith(("http://", "https://")):
+        raise SettingsError(f"{name} must be an http:// or https:// URL")
+    return value
+
+
 def _database_url(name: str, raw: str) -> str:
     value = _text(name, raw)
     if not value.startswith(("postgresql://", "postgresql+asyncpg://", "postgres://")):
@@ -169,6 +183,16 @@ _VARIABLES: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
     "XSELL_API_PORT": ("api_port", _port, "Port the HTTP API listens on."),
     "XSELL_DB_POOL_SIZE": ("db_pool_size", _positive_int, "Connections per process to PostgreSQL."),
     "XSELL_LOG_LEVEL": ("log_level", _log_level, "DEBUG, INFO, WARNING or ERROR."),
+    "XSELL_TRACES": (
+        "traces",
+        _traces,
+        "off or console: also print every finished span to stdout (for development).",
+    ),
+    "OTEL_EXPORTER_OTLP_ENDPOINT": (
+        "otlp_endpoint",
+        _http_url,
+        "Send traces over OTLP/HTTP to this collector (e.g. http://otel-collector:4318). Unset: none sent.",
+    ),
     "XSELL_SECRET_KEYS": (
         "secret_keys",
         _secret_keys,
@@ -266,6 +290,8 @@ class Settings:
     api_port: int = 8000
     db_pool_size: int = 10
     log_level: str = "INFO"
+    traces: str = "off"
+    otlp_endpoint: str | None = None
     secret_keys: tuple[str, ...] | None = field(default=None, repr=False)  # never printed
     jwt_keys: tuple[str, ...] | None = field(default=None, repr=False)  # never printed
     login_concurrency: int = 4

@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from adapters.observability.metrics import xsell_metrics
+from adapters.observability.tracing import client_span
 from application.errors import DependencyUnavailableError
 
 __all__ = ["RedisCache", "RedisProbe", "create_redis"]
@@ -31,21 +33,30 @@ class RedisCache:
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         if not keys:
             return []
-        values = await self._client.mget([self._prefix + key for key in keys])
-        return list(values)
+        with client_span("redis MGET", system="redis", operation="MGET"):
+            values = list(await self._client.mget([self._prefix + key for key in keys]))
+        hits = sum(1 for value in values if value is not None)
+        requests = xsell_metrics().cache_requests
+        if hits:
+            requests.labels(result="hit").inc(hits)
+        if len(values) > hits:
+            requests.labels(result="miss").inc(len(values) - hits)
+        return values
 
     async def set_many(self, values: Mapping[str, bytes], ttl_seconds: int | None = None) -> None:
         if not values:
             return
-        async with self._client.pipeline(transaction=False) as pipe:
-            for key, value in values.items():
-                pipe.set(self._prefix + key, value, ex=ttl_seconds)
-            await pipe.execute()
+        with client_span("redis SET", system="redis", operation="SET"):
+            async with self._client.pipeline(transaction=False) as pipe:
+                for key, value in values.items():
+                    pipe.set(self._prefix + key, value, ex=ttl_seconds)
+                await pipe.execute()
 
     async def delete(self, keys: Sequence[str]) -> int:
         if not keys:
             return 0
-        return int(await self._client.delete(*[self._prefix + key for key in keys]))
+        with client_span("redis DEL", system="redis", operation="DEL"):
+            return int(await self._client.delete(*[self._prefix + key for key in keys]))
 
 
 class RedisProbe:

@@ -9,6 +9,7 @@ CrmError at once. `Sforce-Limit-Info` is read from every response by a session h
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import email.utils
 import functools
 import json
@@ -35,6 +36,7 @@ from simple_salesforce.exceptions import (
 )
 
 from adapters.crm.canonical import SKIPPED_TYPES, RecordReader, soql_datetime
+from adapters.observability.tracing import client_span
 from application.ports.crm import (
     CrmAuthError,
     CrmColumns,
@@ -109,7 +111,21 @@ class _TimeoutSession(requests.Session):
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", (min(10.0, self.timeout_s), self.timeout_s))
-        return super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
+        verb = method.decode() if isinstance(method, bytes) else str(method)
+        target = urllib.parse.urlsplit(url.decode() if isinstance(url, bytes) else str(url))
+        # Path only: the query string holds SOQL, which may name customers.
+        with client_span(
+            f"salesforce {verb.upper()}",
+            system="salesforce",
+            **{
+                "http.request.method": verb.upper(),
+                "server.address": target.hostname,
+                "url.path": target.path,
+            },
+        ) as span:
+            response = super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
+            span.set_attribute("http.response.status_code", response.status_code)
+            return response
 
 
 def login_domain(login_url: str | None) -> str:
@@ -321,7 +337,8 @@ class SalesforceCrmGateway:
             try:
                 async with self._slots:
                     return await asyncio.wait_for(
-                        loop.run_in_executor(self._pool, self._attempt, work),
+                        # The pool's threads do not inherit the caller's context; the trace must.
+                        loop.run_in_executor(self._pool, contextvars.copy_context().run, self._attempt, work),
                         # The requests timeout bounds each HTTP call; this bounds the whole step.
                         timeout=self._timeout_s * 3,
                     )

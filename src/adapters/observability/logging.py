@@ -7,11 +7,12 @@ import sys
 from typing import Any, TextIO
 
 import structlog
+from opentelemetry import trace
 from structlog.tracebacks import ExceptionDictTransformer
 
 from adapters.observability.redaction import redact_event
 
-__all__ = ["configure_logging", "get_logger"]
+__all__ = ["add_trace_ids", "configure_logging", "get_logger"]
 
 _QUIET = {
     "pgserver": logging.WARNING,
@@ -27,6 +28,15 @@ def _drop_terminal_colours(_logger: object, _method: str, event_dict: dict[str, 
     return event_dict
 
 
+def add_trace_ids(_logger: object, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """The ids of the current span (W3C hex), so a log line leads to its trace; none outside a span."""
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event_dict["trace_id"] = format(context.trace_id, "032x")
+        event_dict["span_id"] = format(context.span_id, "016x")
+    return event_dict
+
+
 def _shared_processors() -> list[Any]:
     return [
         structlog.contextvars.merge_contextvars,
@@ -35,6 +45,7 @@ def _shared_processors() -> list[Any]:
         structlog.stdlib.ExtraAdder(),
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _drop_terminal_colours,
+        add_trace_ids,
     ]
 
 

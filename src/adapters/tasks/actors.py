@@ -15,6 +15,7 @@ from dramatiq.middleware import AsyncIO
 from redis import Redis
 
 from adapters.tasks.quarantine import AttemptLimit
+from adapters.tasks.telemetry import JobTelemetry
 
 __all__ = ["SyncActors", "SyncRunner", "TransientSyncError", "create_broker", "declare_sync_actors"]
 
@@ -61,6 +62,7 @@ def create_broker(
     )
     broker.add_middleware(AsyncIO())
     broker.add_middleware(AttemptLimit(Redis.from_url(redis_url), max_attempts))
+    broker.add_middleware(JobTelemetry())
     return broker
 
 

@@ -17,6 +17,8 @@ from dramatiq.broker import MessageProxy
 from dramatiq.middleware import SkipMessage
 from redis import Redis
 
+from adapters.observability.metrics import xsell_metrics
+
 __all__ = ["ATTEMPTS_KEY", "QUARANTINE_KEY", "AttemptLimit", "quarantined"]
 
 ATTEMPTS_KEY = "xsell:tasks:attempts"
@@ -36,6 +38,7 @@ class AttemptLimit(dramatiq.Middleware):
             self._client.hset(QUARANTINE_KEY, message.message_id, json.dumps(record, default=str))
             self._client.hdel(ATTEMPTS_KEY, message.message_id)
             _log.error("quarantined message %s of %s", message.message_id, message.actor_name)
+            xsell_metrics().job_dead_letters.inc()
             raise SkipMessage(f"message crashed its worker {attempts - 1} times")
 
     def after_process_message(

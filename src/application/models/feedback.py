@@ -8,6 +8,7 @@ from typing import Protocol
 
 from application.errors import InvalidRequestError
 from application.ports.clock import Clock
+from application.ports.metrics import ModelMetrics, NoMetrics
 from domain.errors import NotFoundError
 from domain.money import Money
 from domain.recommendation import Recommendation, RecommendationStatus
@@ -38,9 +39,12 @@ class RecommendationRepository(Protocol):
 
 
 class RecordFeedback:
-    def __init__(self, repository: RecommendationRepository, clock: Clock) -> None:
+    def __init__(
+        self, repository: RecommendationRepository, clock: Clock, metrics: ModelMetrics | None = None
+    ) -> None:
         self._repository = repository
         self._clock = clock
+        self._metrics: ModelMetrics = metrics or NoMetrics()
 
     async def execute(
         self,
@@ -66,6 +70,7 @@ class RecordFeedback:
             raise InvalidRequestError(
                 f"recommendation {recommendation_id} was decided by someone else meanwhile"
             )
+        self._metrics.feedback(recommendation.arm.value, recommendation.status.value)
         return recommendation
 
 

@@ -29,6 +29,7 @@ from application.models.ports import ModelTrainer, TrainedModel
 from application.models.reasons import PeerEvidence, feature_reasons
 from application.models.registry import ModelRegistry
 from application.ports.clock import Clock
+from application.ports.metrics import ModelMetrics, NoMetrics
 from domain.model_version import ModelStage, ModelVersion
 from domain.recommendation import Arm, Reason
 from domain.suppression import SuppressionPolicy
@@ -180,7 +181,9 @@ class ScoreCustomers:
         *,
         group_currency: str = "USD",
         exchange_rates: Mapping[str, float] | None = None,
+        metrics: ModelMetrics | None = None,
     ) -> None:
+        self._metrics: ModelMetrics = metrics or NoMetrics()
         self._source = source
         self._features = registry_features
         self._offline = offline
@@ -374,6 +377,11 @@ class ScoreCustomers:
         say(f"writing {len(batch_out):,} recommendations")
         written = await self._store.replace_open(batch_out)
         lap("write", mark)
+        serving = {Arm.CHAMPION.value: champion.id}
+        if challenger is not None:
+            serving[Arm.CHALLENGER.value] = challenger.id
+        self._metrics.serving(serving)
+        self._metrics.scored(batch_out.probabilities.tolist())
         await self._store.finish_run(
             run_id,
             at=self._clock.now(),

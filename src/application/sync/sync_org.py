@@ -21,6 +21,7 @@ from application.ports.crm import (
     ObjectSchema,
     OrgCredentials,
 )
+from application.ports.metrics import NoMetrics, SyncMetrics
 from application.ports.secret_box import SecretBox
 from application.ports.sync import OrgStatus, PageSummary, SyncRun, SyncUnitOfWork
 from application.sync.credentials import open_credentials
@@ -78,8 +79,10 @@ class SyncOrg:
         clock: Clock,
         options: SyncOptions | None = None,
         checkpoint: SyncCheckpoint | None = None,
+        metrics: SyncMetrics | None = None,
     ) -> None:
         self._uow = uow
+        self._metrics: SyncMetrics = metrics or NoMetrics()
         self._gateways = gateways
         self._box = secret_box
         self._clock = clock
@@ -134,6 +137,9 @@ class SyncOrg:
             await uow.org_status.set(org.id, OrgStatus(state, run.status_reason, usage))
             await uow.commit()
             report.status, report.reason = run.status, run.status_reason
+            self._metrics.run_finished(org.id, run.status.value)
+            if usage is not None:
+                self._metrics.api_budget_used(org.id, min(1.0, usage.share()))
             return report
 
     async def _credentials(self, org: Org) -> OrgCredentials:
@@ -146,8 +152,10 @@ class SyncOrg:
         if self._checkpoint is not None:
             self._checkpoint(point)
 
-    def _over_budget(self, gateway: CrmGateway) -> bool:
+    def _over_budget(self, gateway: CrmGateway, org_id: str) -> bool:
         usage = gateway.api_usage()
+        if usage is not None:
+            self._metrics.api_budget_used(org_id, min(1.0, usage.share()))
         return usage is not None and usage.reached(self._options.budget_share)
 
     async def _sync_objects(
@@ -158,7 +166,7 @@ class SyncOrg:
         # Salesforce, but a replayed export can, and bounding by our clock would hide those rows).
         until = None
         for sobject in self._options.objects:
-            if self._over_budget(gateway):
+            if self._over_budget(gateway, org.id):
                 raise _BudgetReachedError
             counts = run.counts.setdefault(sobject, {"upserted": 0, "deleted": 0})
             schema = await gateway.describe(sobject)
@@ -219,9 +227,10 @@ class SyncOrg:
             self._check("after_cursor")
             counts["deleted"] += written.deleted
             counts["upserted"] += written.count - written.deleted
+            self._metrics.records_synced(org.id, schema.name, written.count)
             if progress is not None:
                 progress(schema.name, counts["upserted"], counts["deleted"])
-            if self._over_budget(gateway):
+            if self._over_budget(gateway, org.id):
                 raise _BudgetReachedError
 
     async def _upsert(self, org: Org, sobject: str, page: CrmRecordPage) -> PageSummary:
@@ -240,7 +249,7 @@ class SyncOrg:
         """Compare xsell's live counts with SELECT COUNT() in the org; mismatches are reported."""
         mismatches: dict[str, tuple[int, int]] = {}
         for sobject in self._options.objects:
-            if self._over_budget(gateway):
+            if self._over_budget(gateway, org.id):
                 break
             crm_count = await gateway.count(sobject)
             xsell_count = await self._uow.records.count_live(org.id, sobject)

@@ -18,6 +18,7 @@ from dishka import AsyncContainer
 from adapters.embedded.postgres import EmbeddedServiceError
 from adapters.embedded.services import running_services
 from adapters.observability.logging import configure_logging
+from adapters.observability.tracing import configure_tracing
 from adapters.persistence.migrations import upgrade
 from adapters.persistence.preflight import check_database
 from application.errors import ApplicationError, DependencyUnavailableError
@@ -81,6 +82,9 @@ def load_settings() -> Settings:
     except SettingsError as exc:
         raise click.ClickException(f"configuration: {exc}") from None
     configure_logging(settings.log_level)
+    context = click.get_current_context(silent=True)
+    command = context.info_name if context is not None and context.info_name else "cli"
+    configure_tracing(f"xsell-{command}", mode=settings.traces, otlp_endpoint=settings.otlp_endpoint)
     return settings
 
 

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import shutil
 import signal
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
 import dramatiq
+import psutil
 from redis import Redis
 
 from adapters.observability.logging import get_logger
+from adapters.observability.metrics import serve_metrics, use_multiprocess_dir
 from adapters.tasks.actors import SyncActors, TransientSyncError, create_broker, declare_sync_actors
 from adapters.tasks.model_actors import declare_model_actors
 from adapters.tasks.quarantine import quarantined
+from adapters.tasks.telemetry import QueueDepthCollector
 from application.errors import InvalidRequestError
 from application.models.ports import TRAINING_PROFILES
 from application.models.scoring import ScoreCustomers
@@ -30,7 +36,10 @@ from entrypoints.cli.runtime import app_container, load_settings, migrated, serv
 from entrypoints.container import make_container
 from entrypoints.settings import Settings
 
-__all__ = ["ContainerSyncRunner", "scheduler", "worker"]
+__all__ = ["ContainerSyncRunner", "metrics_dir", "queue_depth", "scheduler", "worker"]
+
+WORKER_METRICS_PORT = 9191
+SCHEDULER_METRICS_PORT = 9192
 
 _log = get_logger("xsell.scheduler")
 
@@ -82,6 +91,25 @@ class ContainerModelRunner(_ContainerRunner):
             await use_case.execute()
 
 
+def metrics_dir(settings: Settings, group: str) -> Path:
+    """Where one worker process group counts in prometheus-client multiprocess mode (one per pid).
+
+    Folders of groups whose process is gone are removed: their counts ended with them.
+    """
+    root = Path(settings.data_dir).resolve() / "metrics"
+    if root.is_dir():
+        for folder in root.glob(f"{group}-*"):
+            pid = folder.name.rpartition("-")[2]
+            if pid.isdigit() and not psutil.pid_exists(int(pid)):
+                shutil.rmtree(folder, ignore_errors=True)
+    return root / f"{group}-{os.getpid()}"
+
+
+def queue_depth(settings: Settings, broker: dramatiq.Broker) -> QueueDepthCollector:
+    assert settings.redis_url is not None
+    return QueueDepthCollector(Redis.from_url(settings.redis_url), broker.get_declared_queues)
+
+
 def _wait_for_signal() -> None:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -111,7 +139,15 @@ def build_actors(
 @click.option("--maintenance-chance", type=click.IntRange(1, 1_000_000), default=None, hidden=True,
               help="Commands per million that also requeue jobs of dead workers.")  # fmt: skip
 @click.option("--quarantined", "show_quarantined", is_flag=True, help="List quarantined jobs and exit.")
-def worker(threads: int, heartbeat_s: float, maintenance_chance: int | None, show_quarantined: bool) -> None:
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=WORKER_METRICS_PORT, show_default=True,
+              help="Port of /metrics (on XSELL_API_HOST) for all its processes; 0: none.")  # fmt: skip
+def worker(
+    threads: int,
+    heartbeat_s: float,
+    maintenance_chance: int | None,
+    show_quarantined: bool,
+    metrics_port: int,
+) -> None:
     """Run background jobs from the Redis queues until stopped (Ctrl-C or SIGTERM).
 
     Start as many workers as you like; a job syncs one org, trains a model or scores every customer.
@@ -128,10 +164,14 @@ def worker(threads: int, heartbeat_s: float, maintenance_chance: int | None, sho
                     f"{message_id}  {message['actor_name']}  args={message['args']}  x{record['attempts']}"
                 )
             return
+        # Before anything is counted: training and scoring may run in child processes, whose counts the
+        # exporter merges from this folder.
+        use_multiprocess_dir(metrics_dir(resolved, "worker"))
         migrated(resolved)
         actors = build_actors(
             resolved, runner=True, heartbeat_s=heartbeat_s, maintenance_chance=maintenance_chance
         )
+        serve_metrics(resolved.api_host, metrics_port, queue_depth(resolved, actors.sync_org.broker))
         consumer = dramatiq.Worker(actors.sync_org.broker, worker_threads=threads)
         consumer.start()
         click.echo(f"xsell worker running ({threads} threads); Ctrl-C to stop", err=True)
@@ -180,7 +220,9 @@ async def _schedule(settings: Settings, actors: SyncActors, tick_s: float) -> No
 @click.option("--now", "run_now", is_flag=True, help="Also queue a sync of every org at start.")
 @click.option("--tick-s", type=click.FloatRange(0.05, 300), default=30.0, show_default=True,
               help="How often schedules are read again.")  # fmt: skip
-def scheduler(run_now: bool, tick_s: float) -> None:
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=SCHEDULER_METRICS_PORT,
+              show_default=True, help="Port of /metrics (on XSELL_API_HOST); 0: none.")  # fmt: skip
+def scheduler(run_now: bool, tick_s: float, metrics_port: int) -> None:
     """Queue each org's sync on its own cron schedule (UTC) until stopped. Run exactly one.
 
     An org's schedule is set with `xsell orgs add --schedule` or `xsell orgs schedule`; orgs without one
@@ -190,6 +232,7 @@ def scheduler(run_now: bool, tick_s: float) -> None:
     with services(settings) as resolved:
         migrated(resolved)
         actors = build_actors(resolved, runner=False)
+        serve_metrics(resolved.api_host, metrics_port, queue_depth(resolved, actors.sync_org.broker))
         if run_now:
             actors.sync_all.send()
         click.echo(

@@ -14,6 +14,7 @@ from entrypoints.http.auth import AuthController
 from entrypoints.http.health import health, ready
 from entrypoints.http.problems import exception_handlers
 from entrypoints.http.security import BEARER, SECURITY_COMPONENTS, authenticated, principal_dependency
+from entrypoints.http.telemetry import metrics, telemetry
 from entrypoints.http.users import UserController
 from entrypoints.settings import Settings
 
@@ -29,7 +30,7 @@ def create_app(settings: Settings) -> Litestar:
     """The API for resolved settings (DATABASE_URL and REDIS_URL set, embedded or external)."""
     container = make_container(settings)
     # Deny by default: everything under this router needs a valid access token; the only public routes
-    # are health, readiness, the OpenAPI document and sign-in (AuthController).
+    # are health, readiness, metrics, the OpenAPI document and sign-in (AuthController).
     protected = Router(
         path="/api/v1",
         route_handlers=[AccountController, UserController],
@@ -38,9 +39,9 @@ def create_app(settings: Settings) -> Litestar:
         security=[{BEARER: []}],
     )
     app = Litestar(
-        route_handlers=[health, ready, AuthController, protected],
+        route_handlers=[health, ready, metrics, AuthController, protected],
         exception_handlers=exception_handlers,
-        middleware=[access_log],
+        middleware=[telemetry, access_log],
         openapi_config=OpenAPIConfig(
             title="xsell API",
             version="1",

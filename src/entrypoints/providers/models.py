@@ -29,6 +29,7 @@ from application.models.registry import (
 from application.models.scoring import RecommendationStore, ScoreCustomers
 from application.models.train import TrainModel
 from application.ports import Clock
+from application.ports.metrics import ModelMetrics
 from entrypoints.settings import Settings
 
 __all__ = ["ModelProvider"]
@@ -57,8 +58,10 @@ class ModelProvider(Provider):
         return SqlaRecommendationRepository(engine)
 
     @provide(scope=Scope.REQUEST)
-    def feedback(self, repository: RecommendationRepository, clock: Clock) -> RecordFeedback:
-        return RecordFeedback(repository, clock)
+    def feedback(
+        self, repository: RecommendationRepository, clock: Clock, metrics: ModelMetrics
+    ) -> RecordFeedback:
+        return RecordFeedback(repository, clock, metrics)
 
     @provide(scope=Scope.REQUEST)
     def list_recommendations(self, repository: RecommendationRepository) -> ListRecommendations:
@@ -96,6 +99,7 @@ class ModelProvider(Provider):
         registry: ModelRegistry,
         store: RecommendationStore,
         clock: Clock,
+        metrics: ModelMetrics,
     ) -> ScoreCustomers:
         return ScoreCustomers(
             source,
@@ -108,6 +112,7 @@ class ModelProvider(Provider):
             clock,
             group_currency=settings.group_currency,
             exchange_rates=dict(settings.exchange_rates),
+            metrics=metrics,
         )
 
     @provide(scope=Scope.APP)

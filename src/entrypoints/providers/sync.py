@@ -16,6 +16,7 @@ from adapters.scheduling.cron import ApschedulerCronCalendar
 from adapters.security.secret_box import AesGcmSecretBox, generate_key
 from application.orgs import AddOrg, ListOrgs, RemoveOrg, RotateOrgSecrets, ScheduleOrg, TestOrg
 from application.ports import Clock, CrmGatewayFactory, SecretBox
+from application.ports.metrics import SyncMetrics
 from application.ports.schedule import CronCalendar
 from application.ports.sync import SyncUnitOfWork
 from application.sync import DueSyncs, SyncOptions, SyncOrg
@@ -80,8 +81,9 @@ class SyncProvider(Provider):
         box: SecretBox,
         clock: Clock,
         options: SyncOptions,
+        metrics: SyncMetrics,
     ) -> SyncOrg:
-        return SyncOrg(uow, gateways, box, clock, options)
+        return SyncOrg(uow, gateways, box, clock, options, metrics=metrics)
 
     @provide(scope=Scope.REQUEST)
     def add_org(self, uow: SyncUnitOfWork, box: SecretBox, clock: Clock) -> AddOrg:

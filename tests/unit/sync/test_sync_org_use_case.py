@@ -111,3 +111,33 @@ async def test_credentials_are_sealed_bound_to_the_org_and_opened_for_the_gatewa
     await SyncOrg(uow, factory, FakeSecretBox(), FakeClock(), OPTIONS).execute("emea")
     assert factory.opened[0].secrets == {"password": "hunter22", "client_secret": "s3"}
     assert await RotateOrgSecrets(uow, FakeSecretBox(), FakeClock()).execute() == 1
+
+
+class RecordingSyncMetrics:
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], int] = {}
+        self.runs: list[tuple[str, str]] = []
+        self.budget: dict[str, float] = {}
+
+    def records_synced(self, org_id: str, sobject: str, count: int) -> None:
+        self.records[(org_id, sobject)] = self.records.get((org_id, sobject), 0) + count
+
+    def run_finished(self, org_id: str, status: str) -> None:
+        self.runs.append((org_id, status))
+
+    def api_budget_used(self, org_id: str, share: float) -> None:
+        self.budget[org_id] = share
+
+
+async def test_a_sync_reports_records_runs_and_budget_to_its_metrics() -> None:
+    uow, gateway = FakeSyncUnitOfWork([_org()]), _gateway(accounts=9, api_max=10)
+    metrics = RecordingSyncMetrics()
+    options = SyncOptions(objects=("Account",), budget_share=0.5)
+    sync = SyncOrg(
+        uow, FakeCrmGatewayFactory(gateway), FakeSecretBox(), FakeClock(), options, metrics=metrics
+    )
+    report = await sync.execute("emea")
+    assert report.status is SyncRunStatus.PAUSED
+    assert metrics.runs == [("emea", "paused")]
+    assert metrics.records[("emea", "Account")] == report.counts["Account"]["upserted"]
+    assert 0.5 <= metrics.budget["emea"] <= 1.0
