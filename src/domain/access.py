@@ -39,6 +39,11 @@ class Principal:
         """Admins read every org; everyone else only the orgs granted to them."""
         return self.is_admin or org_id in self.org_ids
 
+    @property
+    def read_scope(self) -> frozenset[str] | None:
+        """The orgs whose data this principal may read; None for admins, who read every org."""
+        return None if self.is_admin else self.org_ids
+
     def readable(self, org_ids: Iterable[str]) -> list[str]:
         """The given org ids this principal may read, sorted and without duplicates."""
         return sorted({org_id for org_id in org_ids if self.can_read_org(org_id)})

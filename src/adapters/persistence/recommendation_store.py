@@ -8,13 +8,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.persistence.customer_tables import product_families
+from adapters.persistence.customer_tables import customer_members, product_families
 from adapters.persistence.model_tables import recommendations, scoring_runs
-from adapters.persistence.tables import orgs
+from adapters.persistence.tables import accounts, orgs
 from application.models.feedback import RecommendationFilter
+from application.models.recommendation_query import (
+    RecommendationPosition,
+    RecommendationQuery,
+    RecommendationSort,
+)
 from application.models.scoring import OrgInfo, RecommendationBatch
 from domain.money import Money
 from domain.recommendation import Arm, Reason, ReasonKind, Recommendation, RecommendationStatus
@@ -165,14 +170,31 @@ class SqlaRecommendationRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def get(self, recommendation_id: str) -> Recommendation | None:
+    async def get(
+        self, recommendation_id: str, readable: frozenset[str] | None = None
+    ) -> Recommendation | None:
+        statement = select(recommendations).where(
+            recommendations.c.id == recommendation_id, _in_scope(readable)
+        )
         async with self._engine.connect() as connection:
-            row = (
-                await connection.execute(
-                    select(recommendations).where(recommendations.c.id == recommendation_id)
-                )
-            ).first()
+            row = (await connection.execute(statement)).first()
         return None if row is None else _recommendation(row)
+
+    async def page(
+        self, query: RecommendationQuery, after: RecommendationPosition | None, limit: int
+    ) -> list[Recommendation]:
+        r = recommendations.c
+        key = r.probability if query.sort is RecommendationSort.PROBABILITY else r.expected_value
+        statement = select(recommendations).where(*_matching(query)).order_by(key.desc(), r.id).limit(limit)
+        if after is not None:
+            statement = statement.where(or_(key < after.value, and_(key == after.value, r.id > after.id)))
+        async with self._engine.connect() as connection:
+            return [_recommendation(row) for row in await connection.execute(statement)]
+
+    async def count(self, query: RecommendationQuery) -> int:
+        statement = select(func.count()).select_from(recommendations).where(*_matching(query))
+        async with self._engine.connect() as connection:
+            return int((await connection.execute(statement)).scalar_one())
 
     async def save_decision(self, recommendation: Recommendation) -> bool:
         r = recommendations.c
@@ -206,6 +228,55 @@ class SqlaRecommendationRepository:
             statement = statement.where(r.status == where.status.value)
         async with self._engine.connect() as connection:
             return [_recommendation(row) for row in await connection.execute(statement)]
+
+
+def _in_scope(readable: frozenset[str] | None) -> ColumnElement[bool]:
+    """Target org readable, and the customer known to a readable org (None: every org)."""
+    if readable is None:
+        return true()
+    orgs_in_scope = sorted(readable)
+    member = exists().where(
+        customer_members.c.customer_id == recommendations.c.customer_id,
+        customer_members.c.org_id.in_(orgs_in_scope),
+    )
+    return and_(recommendations.c.target_org_id.in_(orgs_in_scope), member)
+
+
+def _matching(query: RecommendationQuery) -> list[ColumnElement[bool]]:
+    r = recommendations.c
+    where = [_in_scope(query.readable)]
+    if query.target_org_ids:
+        where.append(r.target_org_id.in_(sorted(query.target_org_ids)))
+    if query.family_ids:
+        where.append(r.family_id.in_(sorted(query.family_ids)))
+    if query.statuses:
+        where.append(r.status.in_(sorted(s.value for s in query.statuses)))
+    if query.arm is not None:
+        where.append(r.arm == query.arm.value)
+    if query.customer_id is not None:
+        where.append(r.customer_id == query.customer_id)
+    if query.min_probability is not None:
+        where.append(r.probability >= query.min_probability)
+    if query.min_value is not None:
+        where.append(r.expected_value >= query.min_value)
+    if query.industry is not None:
+        # The industry of the customer's member accounts, as synced, in the orgs the caller may read.
+        m, a = customer_members.c, accounts.c
+        industry = (
+            select(1)
+            .select_from(
+                customer_members.join(accounts, and_(a.org_id == m.org_id, a.external_id == m.external_id))
+            )
+            .where(
+                m.customer_id == r.customer_id,
+                a.is_deleted.is_(False),
+                func.lower(a.industry) == query.industry.strip().lower(),
+            )
+        )
+        if query.readable is not None:
+            industry = industry.where(m.org_id.in_(sorted(query.readable)))
+        where.append(industry.exists())
+    return where
 
 
 def _recommendation(row: Any) -> Recommendation:

@@ -7,9 +7,10 @@ from decimal import Decimal
 from typing import Protocol
 
 from application.errors import InvalidRequestError
+from application.models.recommendation_query import RecommendationPosition, RecommendationQuery
 from application.ports.clock import Clock
 from application.ports.metrics import ModelMetrics, NoMetrics
-from domain.errors import NotFoundError
+from domain.errors import ConflictError, NotFoundError
 from domain.money import Money
 from domain.recommendation import Recommendation, RecommendationStatus
 
@@ -24,7 +25,12 @@ class RecommendationFilter:
 
 
 class RecommendationRepository(Protocol):
-    async def get(self, recommendation_id: str) -> Recommendation | None: ...
+    async def get(
+        self, recommendation_id: str, readable: frozenset[str] | None = None
+    ) -> Recommendation | None:
+        """The recommendation, or None when it does not exist or lies outside the `readable` org scope
+        (see RecommendationQuery; None reads every org)."""
+        ...
 
     async def save_decision(self, recommendation: Recommendation) -> bool:
         """Store the status and decision fields if the stored status is still the one it was read with.
@@ -35,6 +41,16 @@ class RecommendationRepository(Protocol):
 
     async def find(self, where: RecommendationFilter) -> list[Recommendation]:
         """Highest expected value first."""
+        ...
+
+    async def page(
+        self, query: RecommendationQuery, after: RecommendationPosition | None, limit: int
+    ) -> list[Recommendation]:
+        """At most `limit` matches of `query` in its sort order, strictly after `after` when given."""
+        ...
+
+    async def count(self, query: RecommendationQuery) -> int:
+        """How many recommendations match `query`."""
         ...
 
 
@@ -54,22 +70,22 @@ class RecordFeedback:
         by: str,
         amount: Decimal | None = None,
         reason: str | None = None,
+        readable: frozenset[str] | None = None,
     ) -> Recommendation:
         """Accept, dismiss, convert (with the amount won, in the offer's currency) or mark lost.
 
-        Raises NotFoundError for an unknown id, InvalidStatusTransitionError for a move the status rules
-        forbid, InvariantViolationError for a conversion without an amount, InvalidRequestError when
-        someone else decided meanwhile.
+        `readable` limits the decision to offers in that org scope (None: any). Raises NotFoundError for
+        an unknown id or one outside the scope (the same answer), InvalidStatusTransitionError for a move
+        the status rules forbid, InvariantViolationError for a conversion without an amount,
+        ConflictError when someone else decided meanwhile.
         """
-        recommendation = await self._repository.get(recommendation_id)
+        recommendation = await self._repository.get(recommendation_id, readable)
         if recommendation is None:
             raise NotFoundError(f"no recommendation {recommendation_id!r}")
         money = None if amount is None else Money(amount, recommendation.expected_value.currency)
         recommendation.transition_to(status, by=by, at=self._clock.now(), amount=money, reason=reason)
         if not await self._repository.save_decision(recommendation):
-            raise InvalidRequestError(
-                f"recommendation {recommendation_id} was decided by someone else meanwhile"
-            )
+            raise ConflictError(f"recommendation {recommendation_id} was decided by someone else meanwhile")
         self._metrics.feedback(recommendation.arm.value, recommendation.status.value)
         return recommendation
 

@@ -11,8 +11,11 @@ from entrypoints.container import make_container
 from entrypoints.http.access_log import access_log
 from entrypoints.http.accounts import AccountController
 from entrypoints.http.auth import AuthController
+from entrypoints.http.customers import CustomerController
 from entrypoints.http.health import health, ready
+from entrypoints.http.models import FeatureController, ModelController
 from entrypoints.http.problems import exception_handlers
+from entrypoints.http.recommendations import RecommendationController
 from entrypoints.http.security import BEARER, SECURITY_COMPONENTS, authenticated, principal_dependency
 from entrypoints.http.telemetry import metrics, telemetry
 from entrypoints.http.users import UserController
@@ -33,7 +36,14 @@ def create_app(settings: Settings) -> Litestar:
     # are health, readiness, metrics, the OpenAPI document and sign-in (AuthController).
     protected = Router(
         path="/api/v1",
-        route_handlers=[AccountController, UserController],
+        route_handlers=[
+            AccountController,
+            UserController,
+            RecommendationController,
+            CustomerController,
+            ModelController,
+            FeatureController,
+        ],
         guards=[authenticated],
         dependencies={"principal": principal_dependency},
         security=[{BEARER: []}],

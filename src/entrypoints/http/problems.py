@@ -15,7 +15,13 @@ from application.errors import (
     InvalidRequestError,
     PermissionDeniedError,
 )
-from domain.errors import ConflictError, DomainError, NotFoundError
+from domain.errors import (
+    ConflictError,
+    DomainError,
+    InvalidStageTransitionError,
+    InvalidStatusTransitionError,
+    NotFoundError,
+)
 
 __all__ = ["PROBLEM_JSON", "exception_handlers", "problem"]
 
@@ -66,7 +72,9 @@ def _forbidden(request: Request[Any, Any, Any], exc: PermissionDeniedError) -> R
     return problem(403, "Forbidden", str(exc), "forbidden", instance=request.url.path)
 
 
-def _conflict(request: Request[Any, Any, Any], exc: ConflictError) -> Response[dict[str, Any]]:
+def _conflict(request: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+    # Also a move the state rules forbid from the current state (an offer already decided, a model
+    # already archived): the request is fine, the resource's state is what conflicts with it.
     return problem(409, "Conflict", str(exc), "conflict", instance=request.url.path)
 
 
@@ -101,6 +109,8 @@ exception_handlers: ExceptionHandlersMap = {
     AuthenticationError: _unauthenticated,
     PermissionDeniedError: _forbidden,
     ConflictError: _conflict,
+    InvalidStatusTransitionError: _conflict,
+    InvalidStageTransitionError: _conflict,
     DomainError: _domain,
     DependencyUnavailableError: _unavailable,
     Exception: _unexpected,

@@ -13,12 +13,13 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from application.auth import Authenticate
 from application.errors import AuthenticationError, PermissionDeniedError
-from domain.access import Principal
+from domain.access import Principal, Role
 
 __all__ = [
     "BEARER",
     "SECURITY_COMPONENTS",
     "admin_only",
+    "admin_or_analyst",
     "authenticated",
     "principal_dependency",
 ]
@@ -65,6 +66,15 @@ async def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRout
         raise AuthenticationError()
     if not principal.is_admin:
         raise PermissionDeniedError("this needs the admin role")
+
+
+async def admin_or_analyst(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard, after `authenticated`: admins and analysts; `sales` gets 403 whatever the method."""
+    principal = connection.state.get("principal")
+    if not isinstance(principal, Principal):
+        raise AuthenticationError()
+    if principal.role not in (Role.ADMIN, Role.ANALYST):
+        raise PermissionDeniedError("this needs the admin or analyst role")
 
 
 async def _principal(request: Request[Any, Any, Any]) -> Principal:

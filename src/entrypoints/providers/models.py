@@ -16,6 +16,7 @@ from application.features import (
 )
 from application.models.evaluate import EvaluateModels, LearningData
 from application.models.feedback import ListRecommendations, RecommendationRepository, RecordFeedback
+from application.models.offers import BrowseRecommendations, ExportRecommendations, ShowRecommendation
 from application.models.ports import ModelTrainer
 from application.models.realtime import ScoreCustomerNow, ServingModels
 from application.models.registry import (
@@ -66,6 +67,16 @@ class ModelProvider(Provider):
     @provide(scope=Scope.REQUEST)
     def list_recommendations(self, repository: RecommendationRepository) -> ListRecommendations:
         return ListRecommendations(repository)
+
+    @provide(scope=Scope.REQUEST)
+    def browse(self, repository: RecommendationRepository) -> BrowseRecommendations:
+        return BrowseRecommendations(repository)
+
+    @provide(scope=Scope.REQUEST)
+    def export(self, repository: RecommendationRepository) -> ExportRecommendations:
+        return ExportRecommendations(repository)
+
+    show = provide(ShowRecommendation, scope=Scope.REQUEST)
 
     @provide(scope=Scope.REQUEST)
     def learning_data(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dishka import Provider, Scope, provide
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from adapters.persistence.customer_directory import SqlaCustomerDirectory
 from adapters.persistence.resolution_unit_of_work import SqlaResolutionUnitOfWork
 from adapters.resolution.rapidfuzz_scorer import RapidfuzzPairScorer
+from application.customers import CustomerDirectory, OffersNow, SearchCustomers, ShowCustomer
 from application.ports import Clock
 from application.resolution.crosswalk import (
     AddProductFamily,
@@ -43,6 +45,17 @@ class ResolutionProvider(Provider):
     @provide(scope=Scope.REQUEST)
     def unit_of_work(self, session: AsyncSession) -> ResolutionUnitOfWork:
         return SqlaResolutionUnitOfWork(session)
+
+    @provide(scope=Scope.APP)
+    def directory(self, engine: AsyncEngine) -> CustomerDirectory:
+        return SqlaCustomerDirectory(engine)
+
+    @provide(scope=Scope.REQUEST)
+    def search_customers(self, directory: CustomerDirectory) -> SearchCustomers:
+        return SearchCustomers(directory)
+
+    show_customer = provide(ShowCustomer, scope=Scope.REQUEST)
+    offers_now = provide(OffersNow, scope=Scope.REQUEST)
 
     @provide(scope=Scope.REQUEST)
     def resolve(
