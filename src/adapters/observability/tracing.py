@@ -9,6 +9,7 @@ them (`client_span`).
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Iterator
@@ -99,17 +100,33 @@ def client_span(name: str, *, system: str, operation: str | None = None, **attri
 def trace_execute(use_case: T) -> T:
     """Wrap the use case's `execute` in an INTERNAL span named after its class (the composition root
     applies this to every use case it builds)."""
-    execute: Callable[..., Awaitable[Any]] | None = getattr(use_case, "execute", None)
+    execute: Callable[..., Any] | None = getattr(use_case, "execute", None)
     if execute is None or getattr(execute, "__xsell_traced__", False):
         return use_case
     name = type(use_case).__name__
+    attributes = {"code.function": f"{name}.execute"}
+    traced: Callable[..., Any]
+    # Some use cases answer without waiting (listing feature definitions): their `execute` stays a plain
+    # function, or callers that do not await it would get a coroutine instead of the answer.
+    if inspect.iscoroutinefunction(execute):
+        awaited: Callable[..., Awaitable[Any]] = execute
 
-    @functools.wraps(execute)
-    async def traced(*args: Any, **kwargs: Any) -> Any:
-        with tracer().start_as_current_span(name, attributes={"code.function": f"{name}.execute"}):
-            return await execute(*args, **kwargs)
+        @functools.wraps(execute)
+        async def traced_async(*args: Any, **kwargs: Any) -> Any:
+            with tracer().start_as_current_span(name, attributes=attributes):
+                return await awaited(*args, **kwargs)
 
-    traced.__xsell_traced__ = True  # type: ignore[attr-defined]
+        traced = traced_async
+    else:
+        plain = execute
+
+        @functools.wraps(execute)
+        def traced_sync(*args: Any, **kwargs: Any) -> Any:
+            with tracer().start_as_current_span(name, attributes=attributes):
+                return plain(*args, **kwargs)
+
+        traced = traced_sync
+    setattr(traced, "__xsell_traced__", True)  # noqa: B010 - a marker attribute on a function
     use_case.execute = traced  # type: ignore[attr-defined]
     return use_case
 

@@ -28,3 +28,20 @@ def test_log_lines_inside_a_span_carry_its_ids() -> None:
         assert line["trace_id"] == format(context.trace_id, "032x")
         assert line["span_id"] == format(context.span_id, "016x")
     assert "trace_id" not in outside and "span_id" not in outside
+
+
+def test_a_use_case_that_answers_without_waiting_stays_a_plain_call() -> None:
+    from adapters.observability.tracing import trace_execute
+
+    class Listing:
+        def execute(self, n: int) -> list[int]:
+            return list(range(n))
+
+    class Waiting:
+        async def execute(self, n: int) -> int:
+            return n
+
+    import asyncio
+
+    assert trace_execute(Listing()).execute(3) == [0, 1, 2]
+    assert asyncio.run(trace_execute(Waiting()).execute(4)) == 4
