@@ -10,12 +10,13 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.cache.redis_cache import RedisCache, RedisProbe, create_redis
+from adapters.cache.redis_rate_limiter import RedisRateLimiter
 from adapters.observability.tracing import instrument_engine
 from adapters.persistence.engine import create_engine, create_session_factory
 from adapters.persistence.probes import PostgresProbe
 from adapters.persistence.unit_of_work import SqlaUnitOfWork
 from application.accounts import ListAccounts
-from application.ports import Cache, Clock, UnitOfWork
+from application.ports import Cache, Clock, RateLimiter, UnitOfWork
 from application.readiness import CheckReadiness
 from domain.timestamps import utc_now
 from entrypoints.providers.auth import AuthProvider
@@ -63,6 +64,10 @@ class InfrastructureProvider(Provider):
     @provide(scope=Scope.APP)
     def cache(self, client: Redis) -> Cache:
         return RedisCache(client)
+
+    @provide(scope=Scope.APP)
+    def rate_limiter(self, client: Redis) -> RateLimiter:
+        return RedisRateLimiter(client)
 
     @provide(scope=Scope.APP)
     def clock(self) -> Clock:

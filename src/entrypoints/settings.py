@@ -209,6 +209,16 @@ _VARIABLES: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
         _positive_int,
         "Password hashes (logins, client tokens) computed at once per process; others wait.",
     ),
+    "XSELL_RATE_LIMIT_PER_MINUTE": (
+        "rate_limit_per_minute",
+        _positive_int,
+        "API requests per minute per signed-in user or service client, counted across processes in Redis.",
+    ),
+    "XSELL_LOGIN_RATE_LIMIT_PER_MINUTE": (
+        "login_rate_limit_per_minute",
+        _positive_int,
+        "Sign-in attempts (login, client token) per minute per client address, across processes.",
+    ),
     "XSELL_SYNC_BUDGET_SHARE": (
         "sync_budget_share",
         _share,
@@ -295,6 +305,8 @@ class Settings:
     secret_keys: tuple[str, ...] | None = field(default=None, repr=False)  # never printed
     jwt_keys: tuple[str, ...] | None = field(default=None, repr=False)  # never printed
     login_concurrency: int = 4
+    rate_limit_per_minute: int = 600
+    login_rate_limit_per_minute: int = 10
     sync_budget_share: float = 0.8
     sync_lookback_s: int = 900
     sync_bulk_threshold: int = 10_000

@@ -6,6 +6,7 @@ from application.ports.cache import Cache
 from application.ports.clock import Clock
 from application.ports.crm import CrmGateway, CrmGatewayFactory, CrmRecord, CrmRecordPage, ObjectSchema
 from application.ports.health import DependencyProbe
+from application.ports.rate_limit import RateLimitDecision, RateLimiter
 from application.ports.repositories import AccountRepository, OrgRepository
 from application.ports.secret_box import SecretBox
 from application.ports.task_queue import TaskQueue
@@ -22,6 +23,8 @@ __all__ = [
     "DependencyProbe",
     "ObjectSchema",
     "OrgRepository",
+    "RateLimitDecision",
+    "RateLimiter",
     "SecretBox",
     "TaskQueue",
     "UnitOfWork",

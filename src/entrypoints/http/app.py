@@ -15,6 +15,7 @@ from entrypoints.http.customers import CustomerController
 from entrypoints.http.health import health, ready
 from entrypoints.http.models import FeatureController, ModelController
 from entrypoints.http.problems import exception_handlers
+from entrypoints.http.rate_limits import per_principal_limit, rate_limit_headers
 from entrypoints.http.recommendations import RecommendationController
 from entrypoints.http.security import BEARER, SECURITY_COMPONENTS, authenticated, principal_dependency
 from entrypoints.http.telemetry import metrics, telemetry
@@ -22,6 +23,8 @@ from entrypoints.http.users import UserController
 from entrypoints.settings import Settings
 
 __all__ = ["create_app"]
+
+_MAX_BODY_BYTES = 1_048_576  # 1 MiB: larger bodies answer 413 before any handler reads them (RL-4)
 
 _DESCRIPTION = (
     "Cross-sell recommendations across the Salesforce orgs of one company group. "
@@ -44,7 +47,7 @@ def create_app(settings: Settings) -> Litestar:
             ModelController,
             FeatureController,
         ],
-        guards=[authenticated],
+        guards=[authenticated, per_principal_limit],
         dependencies={"principal": principal_dependency},
         security=[{BEARER: []}],
     )
@@ -52,6 +55,8 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[health, ready, metrics, AuthController, protected],
         exception_handlers=exception_handlers,
         middleware=[telemetry, access_log],
+        before_send=[rate_limit_headers],
+        request_max_body_size=_MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
             title="xsell API",
             version="1",

@@ -9,6 +9,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from application.auth import IssueClientToken, Login, Logout, RefreshSession
 from entrypoints.http.auth_schemas import ClientCredentialsIn, LoginIn, LogoutIn, RefreshIn, TokenOut
+from entrypoints.http.rate_limits import per_client_limit, per_client_login_limit
 
 __all__ = ["AuthController"]
 
@@ -24,6 +25,7 @@ class AuthController(Controller):
 
     @post(
         "/login",
+        guards=[per_client_login_limit],
         summary="Sign in",
         description="Email and password in; an access token (15 minutes) and a refresh token (7 days) out."
         + _SAME_ANSWER,
@@ -35,6 +37,7 @@ class AuthController(Controller):
 
     @post(
         "/refresh",
+        guards=[per_client_limit],
         summary="Refresh tokens",
         description="A refresh token in; a new access and refresh token out. Each refresh token works once:"
         " presenting a used one again ends the whole session (every token of that sign-in).",
@@ -46,6 +49,7 @@ class AuthController(Controller):
 
     @post(
         "/logout",
+        guards=[per_client_limit],
         summary="Sign out",
         description="Ends the session of the refresh token: its refresh and access tokens stop working.",
         status_code=HTTP_204_NO_CONTENT,
@@ -56,6 +60,7 @@ class AuthController(Controller):
 
     @post(
         "/token",
+        guards=[per_client_login_limit],
         summary="Service-client token",
         description="OAuth 2.0 client credentials (as JSON): a service client's id and secret in, an access"
         " token (15 minutes, no refresh token) out." + _SAME_ANSWER,
