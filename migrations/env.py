@@ -6,6 +6,7 @@ import asyncio
 import os
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from adapters.persistence.engine import create_engine
@@ -13,10 +14,16 @@ from adapters.persistence.schema import metadata
 
 config = context.config
 
+# API, workers and scheduler each migrate at start; they may start together. One transaction-scoped
+# advisory lock makes them take turns: the first applies what is missing, the others then find the
+# schema at head (alembic reads the version only after the lock is held).
+_MIGRATION_LOCK = 0x78_73_65_6C_6C  # "xsell"
+
 
 def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=metadata, compare_type=True)
     with context.begin_transaction():
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         context.run_migrations()
 
 

@@ -66,3 +66,28 @@ def test_mapped_tables_match_what_migrations_create(database_url: str) -> None:
 def test_there_is_exactly_one_head(empty_database_url: str) -> None:
     heads = ScriptDirectory.from_config(alembic_config(empty_database_url)).get_heads()
     assert len(heads) == 1, f"several migration heads: {heads}; merge them"
+
+
+def test_processes_that_migrate_at_the_same_time_take_turns(empty_database_url: str) -> None:
+    import subprocess
+    import sys
+
+    # API, worker and scheduler each migrate at start; three at once must all succeed, once each.
+    code = (
+        "import sys; from adapters.persistence.migrations import upgrade; upgrade(sys.argv[1]); print('ok')"
+    )
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, empty_database_url], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for _ in range(3)
+    ]
+    results = [run.communicate(timeout=180) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0], [err.decode()[-2000:] for _, err in results]
+    head = ScriptDirectory.from_config(alembic_config(empty_database_url)).get_current_head()
+    versions = asyncio.run(
+        _inspect(
+            empty_database_url, lambda c: c.execute(text("SELECT version_num FROM alembic_version")).all()
+        )
+    )
+    assert [row[0] for row in versions] == [head]
