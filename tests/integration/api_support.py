@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import redis
 
 from adapters.embedded.services import ServiceUrls
 from adapters.persistence.engine import create_engine, create_session_factory
@@ -29,6 +30,15 @@ PASSWORD = "correct horse battery staple"
 
 
 def api_settings(services: ServiceUrls, database_url: str, data_dir: Path) -> Settings:
+    # Each test has a fresh database but the session shares one Redis: cached lists of an earlier
+    # test's database must not answer for this one (in production a Redis serves one database).
+    client = redis.Redis.from_url(services.redis_url)
+    try:
+        stale = list(client.scan_iter("xsell:cache:*"))
+        if stale:
+            client.delete(*stale)
+    finally:
+        client.close()
     return Settings(
         database_url=database_url,
         redis_url=services.redis_url,

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+import redis
 from sqlalchemy import insert, select, update
 from tests.integration.api_support import ORGS, add_user, api_settings, bearer, login, seed, serving
 
@@ -359,6 +360,30 @@ async def test_feedback_transitions(world_settings: tuple[World, Settings]) -> N
         _problem(await sales.post(f"{API}/recommendations/nope/accept"), 404)
         listed = await _walk(sales, f"{API}/recommendations", {"status": ["converted", "dismissed"]})
         assert {item["id"] for item in listed} == {first, second, third}
+
+
+async def test_lists_are_cached_per_scope_and_dropped_when_an_offer_changes(
+    world_settings: tuple[World, Settings],
+) -> None:
+    _, settings = world_settings
+    async with clients(settings) as by:
+        analyst, admin = by["analyst-emea@example.com"], by["admin@example.com"]
+        query = {"status": "new", "limit": 500}
+        before = (await analyst.get(f"{API}/recommendations", params=query)).json()["items"]
+        client = redis.Redis.from_url(settings.redis_url or "")
+        try:
+            assert list(client.scan_iter("xsell:cache:recommendations:*")), "the list was not cached"
+        finally:
+            client.close()
+        # The same query from a caller with another scope is not answered from the analyst's entry.
+        everything = (await admin.get(f"{API}/recommendations", params=query)).json()["items"]
+        assert len(everything) > len(before)
+        again = (await analyst.get(f"{API}/recommendations", params=query)).json()["items"]
+        assert again == before
+        accepted = before[0]["id"]
+        assert (await analyst.post(f"{API}/recommendations/{accepted}/accept")).status_code == 200
+        after = (await analyst.get(f"{API}/recommendations", params=query)).json()["items"]
+        assert accepted not in {item["id"] for item in after} and len(after) == len(before) - 1
 
 
 async def test_customers_search_detail_and_offers(world_settings: tuple[World, Settings]) -> None:

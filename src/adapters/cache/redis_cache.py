@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 
 from redis.asyncio import Redis
@@ -11,7 +12,7 @@ from adapters.observability.metrics import xsell_metrics
 from adapters.observability.tracing import client_span
 from application.errors import DependencyUnavailableError
 
-__all__ = ["RedisCache", "RedisProbe", "create_redis"]
+__all__ = ["RedisCache", "RedisGeneration", "RedisProbe", "create_redis"]
 
 
 def create_redis(redis_url: str) -> Redis:
@@ -23,6 +24,9 @@ def create_redis(redis_url: str) -> Redis:
         health_check_interval=30,
         retry_on_timeout=False,
     )
+
+
+_log = logging.getLogger("xsell.cache")
 
 
 class RedisCache:
@@ -70,3 +74,18 @@ class RedisProbe:
             await self._client.ping()
         except (RedisError, OSError) as exc:
             raise DependencyUnavailableError(f"Redis does not answer: {type(exc).__name__}") from exc
+
+
+class RedisGeneration:
+    """A counter readers put into their cache keys; `changed` moves it on, so older entries are never read
+    again (they expire by their TTL). Shared by every process through Redis."""
+
+    def __init__(self, client: Redis, key: str) -> None:
+        self._client = client
+        self._key = key
+
+    async def changed(self) -> None:
+        try:
+            await self._client.incr(self._key)
+        except (RedisError, OSError) as exc:
+            _log.warning("cache generation %s not advanced: %s", self._key, type(exc).__name__)

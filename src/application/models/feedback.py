@@ -8,6 +8,7 @@ from typing import Protocol
 
 from application.errors import InvalidRequestError
 from application.models.recommendation_query import RecommendationPosition, RecommendationQuery
+from application.ports.cache import ChangeNotice, NoChangeNotice
 from application.ports.clock import Clock
 from application.ports.metrics import ModelMetrics, NoMetrics
 from domain.errors import ConflictError, NotFoundError
@@ -56,11 +57,16 @@ class RecommendationRepository(Protocol):
 
 class RecordFeedback:
     def __init__(
-        self, repository: RecommendationRepository, clock: Clock, metrics: ModelMetrics | None = None
+        self,
+        repository: RecommendationRepository,
+        clock: Clock,
+        metrics: ModelMetrics | None = None,
+        changes: ChangeNotice | None = None,
     ) -> None:
         self._repository = repository
         self._clock = clock
         self._metrics: ModelMetrics = metrics or NoMetrics()
+        self._changes: ChangeNotice = changes or NoChangeNotice()
 
     async def execute(
         self,
@@ -87,6 +93,7 @@ class RecordFeedback:
         if not await self._repository.save_decision(recommendation):
             raise ConflictError(f"recommendation {recommendation_id} was decided by someone else meanwhile")
         self._metrics.feedback(recommendation.arm.value, recommendation.status.value)
+        await self._changes.changed()
         return recommendation
 
 

@@ -28,6 +28,7 @@ from application.models.dataset import CandidateSet
 from application.models.ports import ModelTrainer, TrainedModel
 from application.models.reasons import PeerEvidence, feature_reasons
 from application.models.registry import ModelRegistry
+from application.ports.cache import ChangeNotice, NoChangeNotice
 from application.ports.clock import Clock
 from application.ports.metrics import ModelMetrics, NoMetrics
 from domain.model_version import ModelStage, ModelVersion
@@ -182,8 +183,10 @@ class ScoreCustomers:
         group_currency: str = "USD",
         exchange_rates: Mapping[str, float] | None = None,
         metrics: ModelMetrics | None = None,
+        changes: ChangeNotice | None = None,
     ) -> None:
         self._metrics: ModelMetrics = metrics or NoMetrics()
+        self._changes: ChangeNotice = changes or NoChangeNotice()
         self._source = source
         self._features = registry_features
         self._offline = offline
@@ -376,6 +379,7 @@ class ScoreCustomers:
             )
         say(f"writing {len(batch_out):,} recommendations")
         written = await self._store.replace_open(batch_out)
+        await self._changes.changed()
         lap("write", mark)
         serving = {Arm.CHAMPION.value: champion.id}
         if challenger is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-__all__ = ["Cache"]
+__all__ = ["Cache", "ChangeNotice", "NoChangeNotice"]
 
 
 class Cache(Protocol):
@@ -20,3 +20,16 @@ class Cache(Protocol):
     async def delete(self, keys: Sequence[str]) -> int:
         """Remove keys; returns how many existed."""
         ...
+
+
+class ChangeNotice(Protocol):
+    """Tells readers that cached views of some data are stale (a scoring run landed, an offer changed)."""
+
+    async def changed(self) -> None:
+        """Never raises: a notice that cannot be given leaves caches to expire on their own."""
+        ...
+
+
+class NoChangeNotice:
+    async def changed(self) -> None:
+        return None

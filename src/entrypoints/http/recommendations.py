@@ -24,9 +24,11 @@ from application.models.offers import (
     visible_reasons,
 )
 from application.models.recommendation_query import RecommendationQuery, RecommendationSort
+from application.ports.cache import Cache
 from domain.access import Principal
 from domain.recommendation import Arm, Recommendation, RecommendationStatus
 from entrypoints.http.guards import known_query_only
+from entrypoints.http.recommendation_cache import cached_page
 from entrypoints.http.recommendation_schemas import (
     ConvertIn,
     DismissIn,
@@ -162,7 +164,9 @@ class RecommendationController(Controller):
         summary="List recommendations",
         description="Offers scoring wrote, filtered, best first (by expected value, or by probability with"
         " `sort=probability`). Page with `limit` and the `next_cursor` of the previous page; a cursor is"
-        " opaque and belongs to one sort order. A target org the caller may not read answers 404." + _SCOPE,
+        " opaque and belongs to one sort order. A target org the caller may not read answers 404. Lists are"
+        " cached for a minute per caller scope and query, and dropped at once when scoring or a decision"
+        " changes the offers." + _SCOPE,
         guards=[known_query_only],
         opt={"query": _FILTERS | {"limit", "cursor"}},
     )
@@ -170,6 +174,7 @@ class RecommendationController(Controller):
     async def list_recommendations(
         self,
         use_case: FromDishka[BrowseRecommendations],
+        cache: FromDishka[Cache],
         principal: NamedDependency[Principal],
         org: Orgs = None,
         family: Families = None,
@@ -185,10 +190,19 @@ class RecommendationController(Controller):
         ] = None,
     ) -> RecommendationPage:
         query = _query(principal, org, family, industry, min_probability, min_value, status, arm, sort)
-        page = await use_case.execute(query, limit=limit, cursor=cursor)
-        return RecommendationPage(
-            items=[RecommendationOut.of(item) for item in page.items], next_cursor=page.next_cursor
-        )
+
+        async def compute() -> RecommendationPage:
+            page = await use_case.execute(query, limit=limit, cursor=cursor)
+            return RecommendationPage(
+                items=[RecommendationOut.of(item) for item in page.items], next_cursor=page.next_cursor
+            )
+
+        described = {
+            "org": org, "family": family, "industry": industry, "min_probability": min_probability,
+            "min_value": min_value, "status": status, "arm": arm, "sort": sort, "limit": limit,
+            "cursor": cursor,
+        }  # fmt: skip
+        return await cached_page(cache, principal, described, compute)
 
     @get(
         "/export.csv",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dishka import Provider, Scope, provide
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.cache.redis_cache import RedisGeneration
 from adapters.persistence.model_registry import SqlaModelRegistry
 from adapters.persistence.recommendation_store import SqlaRecommendationRepository, SqlaRecommendationStore
 from application.features import (
@@ -30,10 +32,14 @@ from application.models.registry import (
 from application.models.scoring import RecommendationStore, ScoreCustomers
 from application.models.train import TrainModel
 from application.ports import Clock
+from application.ports.cache import ChangeNotice
 from application.ports.metrics import ModelMetrics
 from entrypoints.settings import Settings
 
-__all__ = ["ModelProvider"]
+__all__ = ["RECOMMENDATIONS_GENERATION_KEY", "ModelProvider"]
+
+# The counter cached recommendation lists carry in their keys (see http/recommendation_cache.py).
+RECOMMENDATIONS_GENERATION_KEY = "xsell:cache:recommendations:generation"
 
 
 class ModelProvider(Provider):
@@ -58,11 +64,19 @@ class ModelProvider(Provider):
     def recommendations(self, engine: AsyncEngine) -> RecommendationRepository:
         return SqlaRecommendationRepository(engine)
 
+    @provide(scope=Scope.APP)
+    def recommendation_changes(self, client: Redis) -> ChangeNotice:
+        return RedisGeneration(client, RECOMMENDATIONS_GENERATION_KEY)
+
     @provide(scope=Scope.REQUEST)
     def feedback(
-        self, repository: RecommendationRepository, clock: Clock, metrics: ModelMetrics
+        self,
+        repository: RecommendationRepository,
+        clock: Clock,
+        metrics: ModelMetrics,
+        changes: ChangeNotice,
     ) -> RecordFeedback:
-        return RecordFeedback(repository, clock, metrics)
+        return RecordFeedback(repository, clock, metrics, changes)
 
     @provide(scope=Scope.REQUEST)
     def list_recommendations(self, repository: RecommendationRepository) -> ListRecommendations:
@@ -111,6 +125,7 @@ class ModelProvider(Provider):
         store: RecommendationStore,
         clock: Clock,
         metrics: ModelMetrics,
+        changes: ChangeNotice,
     ) -> ScoreCustomers:
         return ScoreCustomers(
             source,
@@ -124,6 +139,7 @@ class ModelProvider(Provider):
             group_currency=settings.group_currency,
             exchange_rates=dict(settings.exchange_rates),
             metrics=metrics,
+            changes=changes,
         )
 
     @provide(scope=Scope.APP)

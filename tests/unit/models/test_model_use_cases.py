@@ -32,6 +32,14 @@ BUDGET = TrainingBudget(seconds=3, max_trials=1, algorithms=("xgboost", "lightgb
 ORGS = {o: OrgInfo(o, f"Org {o}", c) for o, c in (("org-a", "USD"), ("org-b", "EUR"), ("org-c", "GBP"))}
 
 
+class CountingNotice:
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def changed(self) -> None:
+        self.count += 1
+
+
 class World:
     def __init__(self) -> None:
         self.inputs = synthetic_inputs(customers=500, families=4, as_of=TODAY.date(), seed=3)
@@ -44,6 +52,7 @@ class World:
         self.data = LearningData(self.source, self.features, self.offline, self.build)
         self.trainer = EnsembleTrainer()
         self.registry = FakeModelRegistry()
+        self.changes = CountingNotice()
         self.store = FakeRecommendationStore(ORGS, {f: f.upper() for f in self.inputs.families})
 
     def train(self) -> TrainModel:
@@ -61,6 +70,7 @@ class World:
             self.clock,
             group_currency="USD",
             exchange_rates={"EUR": 1.1},
+            changes=self.changes,
         )
 
 
@@ -148,6 +158,7 @@ async def test_scoring_suppresses_ranks_values_and_splits_arms_by_customer() -> 
     assert all(0 <= p <= 1 for p in batch.probabilities)
     assert sum(bool(r) for r in batch.reasons) > len(batch) / 2
     assert world.store.runs[report.run_id]["status"] == "completed"
+    assert world.changes.count == 1  # cached lists of offers are retired once the run is written
 
 
 async def test_an_altered_artifact_is_refused_and_the_run_is_recorded_failed() -> None:

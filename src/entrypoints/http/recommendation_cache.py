@@ -1,0 +1,62 @@
+"""Cached recommendation lists: one Redis entry per caller scope and query, retired by a generation counter.
+
+A scoring run or a decision on an offer advances the counter (`ChangeNotice`), so no list older than the
+data is ever served; entries also expire after a minute. The caller's org scope is part of the key, so
+two callers with different grants never share an entry. Without Redis the list is computed every time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+from redis.exceptions import RedisError
+
+from application.ports.cache import Cache
+from domain.access import Principal
+from entrypoints.http.recommendation_schemas import RecommendationPage
+
+__all__ = ["GENERATION_KEY", "cached_page"]
+
+# Cache keys are relative to the cache's namespace (`xsell:`); the provider bumps the same key.
+GENERATION_KEY = "cache:recommendations:generation"
+_TTL_SECONDS = 60
+_log = logging.getLogger("xsell.http")
+
+
+def _key(generation: bytes | None, principal: Principal, query: dict[str, Any]) -> str:
+    scope = principal.read_scope
+    described = {
+        "scope": "*" if scope is None else sorted(scope),
+        "query": {k: sorted(v) if isinstance(v, list | set | frozenset) else v for k, v in query.items()},
+    }
+    digest = hashlib.sha256(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()
+    return f"cache:recommendations:{(generation or b'0').decode()}:{digest}"
+
+
+async def cached_page(
+    cache: Cache,
+    principal: Principal,
+    query: dict[str, Any],
+    compute: Callable[[], Awaitable[RecommendationPage]],
+) -> RecommendationPage:
+    """The page for `query` as `principal` sees it, from the cache when it holds the current one."""
+    try:
+        (generation,) = await cache.get_many([GENERATION_KEY])
+        key = _key(generation, principal, query)
+        (hit,) = await cache.get_many([key])
+    except (RedisError, OSError) as exc:
+        _log.warning("recommendation cache unavailable, answering uncached: %s", type(exc).__name__)
+        return await compute()
+    if hit is not None:
+        return msgspec.json.decode(hit, type=RecommendationPage)
+    page = await compute()
+    try:
+        await cache.set_many({key: msgspec.json.encode(page)}, ttl_seconds=_TTL_SECONDS)
+    except (RedisError, OSError) as exc:
+        _log.warning("recommendation cache not written: %s", type(exc).__name__)
+    return page
