@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
 
 import click
@@ -18,21 +19,29 @@ from entrypoints.settings import Settings
 __all__ = ["sync", "sync_orgs"]
 
 
-def _printer(org_id: str) -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
-    state = {"object": ""}
+def _printer(
+    org_id: str, live: bool | None = None
+) -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
+    """A counter that rewrites its line on a terminal; elsewhere (a log, a pipe) one line per object.
+
+    `live` defaults to whether standard error is a terminal.
+    """
+    rewrite = sys.stderr.isatty() if live is None else live
+    state = {"object": "", "line": ""}
+
+    def flush() -> None:
+        if state["object"]:
+            click.echo("" if rewrite else state["line"], err=True)
 
     def progress(sobject: str, upserted: int, deleted: int) -> None:
         if state["object"] and state["object"] != sobject:
-            click.echo("", err=True)
+            flush()
         state["object"] = sobject
-        line = f"\r  {org_id:<12} {sobject:<20} {upserted:>10,} upserted {deleted:>8,} deleted"
-        click.echo(line, nl=False, err=True)
+        state["line"] = f"  {org_id:<12} {sobject:<20} {upserted:>10,} upserted {deleted:>8,} deleted"
+        if rewrite:
+            click.echo(f"\r{state['line']}", nl=False, err=True)
 
-    def done() -> None:
-        if state["object"]:
-            click.echo("", err=True)
-
-    return progress, done
+    return progress, flush
 
 
 def _summary(report: SyncReport) -> str:
