@@ -6,10 +6,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 from application.ports.repositories import OrgRepository
+from application.ports.unit_of_work import Transaction
 from domain.auth_session import AuthSession, RefreshTokenRecord
 from domain.user import ServiceClient, User
 
@@ -124,7 +124,7 @@ class SessionRepository(Protocol):
         ...
 
 
-class AuthUnitOfWork(Protocol):
+class AuthUnitOfWork(Transaction, Protocol):
     @property
     def users(self) -> UserRepository: ...
 
@@ -136,13 +136,3 @@ class AuthUnitOfWork(Protocol):
 
     @property
     def orgs(self) -> OrgRepository: ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
-
-    async def commit(self) -> None: ...
-
-    async def rollback(self) -> None: ...

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 from uuid import UUID
 
 from application.ports.crm import CrmRecordPage
 from application.ports.repositories import OrgRepository
+from application.ports.unit_of_work import Transaction
 from domain.sync import ApiUsage, OrgSyncState, SyncCursor, SyncRunStatus
 
 __all__ = [
@@ -141,7 +141,7 @@ class CredentialRepository(Protocol):
     async def list(self) -> list[SealedCredentials]: ...
 
 
-class SyncUnitOfWork(Protocol):
+class SyncUnitOfWork(Transaction, Protocol):
     """One transaction at a time over the sync tables; rolls back on exit whatever was not committed."""
 
     @property
@@ -161,13 +161,3 @@ class SyncUnitOfWork(Protocol):
 
     @property
     def runs(self) -> SyncRunRepository: ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
-
-    async def commit(self) -> None: ...
-
-    async def rollback(self) -> None: ...

@@ -7,15 +7,11 @@ from typing import Protocol, Self
 
 from application.ports.repositories import AccountRepository, OrgRepository
 
-__all__ = ["UnitOfWork"]
+__all__ = ["Transaction", "UnitOfWork"]
 
 
-class UnitOfWork(Protocol):
-    @property
-    def accounts(self) -> AccountRepository: ...
-
-    @property
-    def orgs(self) -> OrgRepository: ...
+class Transaction(Protocol):
+    """What every unit of work does: one transaction, committed by the use case or rolled back on exit."""
 
     async def __aenter__(self) -> Self: ...
 
@@ -28,3 +24,11 @@ class UnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
     async def rollback(self) -> None: ...
+
+
+class UnitOfWork(Transaction, Protocol):
+    @property
+    def accounts(self) -> AccountRepository: ...
+
+    @property
+    def orgs(self) -> OrgRepository: ...

@@ -7,9 +7,9 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
+from application.ports.unit_of_work import Transaction
 from domain.account import AccountKey
 from domain.crosswalk import ProductCrosswalk
 from domain.customer import Customer, CustomerChange
@@ -263,7 +263,7 @@ class CrosswalkRepository(Protocol):
     async def products(self) -> list[ProductRecord]: ...
 
 
-class ResolutionUnitOfWork(Protocol):
+class ResolutionUnitOfWork(Transaction, Protocol):
     """One transaction over everything resolution reads and writes; rolls back unless committed."""
 
     customers: CustomerRepository
@@ -292,13 +292,3 @@ class ResolutionUnitOfWork(Protocol):
     async def totals(self, thresholds: MatchThresholds) -> ResolutionTotals:
         """Accounts, customers, kept pairs, pairs waiting for review and relations, as stored now."""
         ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
-
-    async def commit(self) -> None: ...
-
-    async def rollback(self) -> None: ...
