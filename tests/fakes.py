@@ -13,7 +13,14 @@ from uuid import UUID
 from adapters.crm.memory import InMemoryCrmGateway
 from application.errors import DependencyUnavailableError
 from application.ports.crm import CrmRecord, CrmRecordPage, ObjectSchema, OrgCredentials
-from application.ports.sync import OrgStatus, PageSummary, SealedCredentials, StoredCursor, SyncRun
+from application.ports.sync import (
+    OrgStatus,
+    PageSummary,
+    Reconciliation,
+    SealedCredentials,
+    StoredCursor,
+    SyncRun,
+)
 from domain.account import Account, AccountKey
 from domain.org import Org
 from domain.sync import SyncCursor
@@ -307,7 +314,17 @@ class _FakeRuns:
     async def add_reconciliation(
         self, run_id: UUID, sobject: str, xsell_count: int, crm_count: int, checked_at: datetime
     ) -> None:
-        self._state["reconciliations"][(run_id, sobject)] = (xsell_count, crm_count)
+        self._state["reconciliations"][(run_id, sobject)] = (xsell_count, crm_count, checked_at)
+
+    async def reconciliations(self, run_ids: Sequence[UUID]) -> list[Reconciliation]:
+        wanted = set(run_ids)
+        return [
+            Reconciliation(run_id, sobject, xsell, crm, checked_at)
+            for (run_id, sobject), (xsell, crm, checked_at) in sorted(
+                self._state["reconciliations"].items(), key=lambda item: (str(item[0][0]), item[0][1])
+            )
+            if run_id in wanted
+        ]
 
 
 class FakeProbe:

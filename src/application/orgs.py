@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import UUID
 
 from application.errors import InvalidRequestError
 from application.ports.clock import Clock
 from application.ports.crm import CrmAuthError, CrmGatewayFactory, CrmRequestError, OrgCredentials
 from application.ports.schedule import CronCalendar
 from application.ports.secret_box import SecretBox
-from application.ports.sync import OrgStatus, SyncRun, SyncUnitOfWork
+from application.ports.sync import OrgStatus, Reconciliation, SyncRun, SyncUnitOfWork
 from application.sync.credentials import open_credentials, seal_credentials
+from domain.access import Principal
 from domain.errors import NotFoundError
 from domain.org import Org
 from domain.sync import ApiUsage, OrgSyncState
 
-__all__ = ["AddOrg", "ListOrgs", "OrgSummary", "RemoveOrg", "RotateOrgSecrets", "ScheduleOrg", "TestOrg"]
+__all__ = [
+    "AddOrg",
+    "ListOrgs",
+    "OrgDetail",
+    "OrgSummary",
+    "RemoveOrg",
+    "RotateOrgSecrets",
+    "ScheduleOrg",
+    "ShowOrg",
+    "TestOrg",
+]
+
+RECENT_RUNS = 20
 
 
 @dataclass(frozen=True)
@@ -27,6 +41,27 @@ class OrgSummary:
     username: str | None
     status: OrgStatus
     last_run: SyncRun | None
+
+
+@dataclass(frozen=True)
+class OrgDetail:
+    """One org with its most recent sync runs (newest first) and the reconciliations each run recorded."""
+
+    summary: OrgSummary
+    runs: list[SyncRun]
+    reconciliations: dict[UUID, list[Reconciliation]]
+
+
+async def _summary(uow: SyncUnitOfWork, org: Org, runs: list[SyncRun]) -> OrgSummary:
+    sealed = await uow.credentials.get(org.id)
+    status = await uow.org_status.get(org.id) or OrgStatus(OrgSyncState.IDLE)
+    return OrgSummary(
+        org,
+        sealed.flow if sealed else None,
+        sealed.username if sealed else None,
+        status,
+        runs[0] if runs else None,
+    )
 
 
 class AddOrg:
@@ -71,23 +106,32 @@ class ListOrgs:
     def __init__(self, uow: SyncUnitOfWork) -> None:
         self._uow = uow
 
-    async def execute(self) -> list[OrgSummary]:
+    async def execute(self, principal: Principal | None = None) -> list[OrgSummary]:
+        """Every org, or only those `principal` may read (the CLI passes none: it acts as the operator)."""
         async with self._uow as uow:
             result = []
             for org in await uow.orgs.list():
-                sealed = await uow.credentials.get(org.id)
-                status = await uow.org_status.get(org.id) or OrgStatus(OrgSyncState.IDLE)
-                runs = await uow.runs.recent(org.id, 1)
-                result.append(
-                    OrgSummary(
-                        org,
-                        sealed.flow if sealed else None,
-                        sealed.username if sealed else None,
-                        status,
-                        runs[0] if runs else None,
-                    )
-                )
+                if principal is not None and not principal.can_read_org(org.id):
+                    continue
+                result.append(await _summary(uow, org, await uow.runs.recent(org.id, 1)))
             return result
+
+
+class ShowOrg:
+    def __init__(self, uow: SyncUnitOfWork) -> None:
+        self._uow = uow
+
+    async def execute(self, org_id: str, principal: Principal) -> OrgDetail:
+        """Raises NotFoundError for an unknown org and, alike, for one `principal` may not read."""
+        async with self._uow as uow:
+            org = await uow.orgs.get(org_id) if principal.can_read_org(org_id) else None
+            if org is None:
+                raise NotFoundError(f"no org {org_id!r}")
+            runs = await uow.runs.recent(org_id, RECENT_RUNS)
+            checks: dict[UUID, list[Reconciliation]] = {run.id: [] for run in runs}
+            for check in await uow.runs.reconciliations([run.id for run in runs]):
+                checks[check.run_id].append(check)
+            return OrgDetail(await _summary(uow, org, runs), runs, checks)
 
 
 class RemoveOrg:

@@ -18,7 +18,7 @@ from adapters.persistence.tables import (
     sync_reconciliations,
     sync_runs,
 )
-from application.ports.sync import OrgStatus, SealedCredentials, StoredCursor, SyncRun
+from application.ports.sync import OrgStatus, Reconciliation, SealedCredentials, StoredCursor, SyncRun
 from domain.sync import ApiUsage, OrgSyncState, SyncCursor, SyncRunStatus
 
 __all__ = [
@@ -140,6 +140,26 @@ class SqlaSyncRunRepository:
                 set_={"xsell_count": xsell_count, "crm_count": crm_count, "checked_at": checked_at},
             )
         )
+
+    async def reconciliations(self, run_ids: Sequence[UUID]) -> list[Reconciliation]:
+        if not run_ids:
+            return []
+        statement = (
+            select(sync_reconciliations)
+            .where(sync_reconciliations.c.run_id.in_(list(run_ids)))
+            .order_by(sync_reconciliations.c.run_id, sync_reconciliations.c.sobject)
+        )
+        rows = (await self._session.execute(statement)).mappings()
+        return [
+            Reconciliation(
+                run_id=row["run_id"],
+                sobject=row["sobject"],
+                xsell_count=row["xsell_count"],
+                crm_count=row["crm_count"],
+                checked_at=row["checked_at"],
+            )
+            for row in rows
+        ]
 
 
 class SqlaOrgStatusRepository:

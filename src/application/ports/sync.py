@@ -19,6 +19,7 @@ __all__ = [
     "OrgStatus",
     "OrgStatusRepository",
     "PageSummary",
+    "Reconciliation",
     "SealedCredentials",
     "StoredCursor",
     "SyncCursorRepository",
@@ -72,6 +73,21 @@ class SyncRun:
 
 
 @dataclass(frozen=True)
+class Reconciliation:
+    """After a run: how many live records of one object xsell holds against how many the CRM counts."""
+
+    run_id: UUID
+    sobject: str
+    xsell_count: int
+    crm_count: int
+    checked_at: datetime
+
+    @property
+    def mismatched(self) -> bool:
+        return self.xsell_count != self.crm_count
+
+
+@dataclass(frozen=True)
 class PageSummary:
     """What one page held: its records, how many of them deleted, and the greatest (SystemModstamp, Id)."""
 
@@ -119,6 +135,10 @@ class SyncRunRepository(Protocol):
     async def add_reconciliation(
         self, run_id: UUID, sobject: str, xsell_count: int, crm_count: int, checked_at: datetime
     ) -> None: ...
+
+    async def reconciliations(self, run_ids: Sequence[UUID]) -> list[Reconciliation]:
+        """The reconciliations recorded for these runs, by run then object."""
+        ...
 
 
 class OrgStatusRepository(Protocol):

@@ -14,6 +14,7 @@ from entrypoints.http.auth import AuthController
 from entrypoints.http.customers import CustomerController
 from entrypoints.http.health import health, ready
 from entrypoints.http.models import FeatureController, ModelController
+from entrypoints.http.orgs import OrgController
 from entrypoints.http.problems import exception_handlers
 from entrypoints.http.rate_limits import per_principal_limit, rate_limit_headers
 from entrypoints.http.recommendations import RecommendationController
@@ -41,6 +42,7 @@ def create_app(settings: Settings) -> Litestar:
         path="/api/v1",
         route_handlers=[
             AccountController,
+            OrgController,
             UserController,
             RecommendationController,
             CustomerController,

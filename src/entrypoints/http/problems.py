@@ -15,6 +15,7 @@ from application.errors import (
     InvalidRequestError,
     PermissionDeniedError,
 )
+from application.ports.crm import CrmError
 from domain.errors import (
     ConflictError,
     DomainError,
@@ -94,6 +95,11 @@ def _unavailable(
     return response
 
 
+def _crm(request: Request[Any, Any, Any], exc: CrmError) -> Response[dict[str, Any]]:
+    # The CRM's own reason (INVALID_LOGIN, a limit): gateways redact every secret they were given.
+    return problem(502, "The CRM refused", str(exc), "crm-error", instance=request.url.path)
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     _log.error("unhandled error", exc_info=exc, extra={"path": request.url.path, "method": request.method})
     return problem(
@@ -113,5 +119,6 @@ exception_handlers: ExceptionHandlersMap = {
     InvalidStageTransitionError: _conflict,
     DomainError: _domain,
     DependencyUnavailableError: _unavailable,
+    CrmError: _crm,
     Exception: _unexpected,
 }

@@ -14,7 +14,7 @@ from adapters.crm.factory import ConfiguredCrmGatewayFactory
 from adapters.persistence.sync_unit_of_work import SqlaSyncUnitOfWork
 from adapters.scheduling.cron import ApschedulerCronCalendar
 from adapters.security.secret_box import AesGcmSecretBox, generate_key
-from application.orgs import AddOrg, ListOrgs, RemoveOrg, RotateOrgSecrets, ScheduleOrg, TestOrg
+from application.orgs import AddOrg, ListOrgs, RemoveOrg, RotateOrgSecrets, ScheduleOrg, ShowOrg, TestOrg
 from application.ports import Clock, CrmGatewayFactory, SecretBox
 from application.ports.metrics import SyncMetrics
 from application.ports.schedule import CronCalendar
@@ -104,6 +104,10 @@ class SyncProvider(Provider):
     @provide(scope=Scope.REQUEST)
     def list_orgs(self, uow: SyncUnitOfWork) -> ListOrgs:
         return ListOrgs(uow)
+
+    @provide(scope=Scope.REQUEST)
+    def show_org(self, uow: SyncUnitOfWork) -> ShowOrg:
+        return ShowOrg(uow)
 
     @provide(scope=Scope.REQUEST)
     def remove_org(self, uow: SyncUnitOfWork) -> RemoveOrg:
