@@ -34,13 +34,25 @@ def _alive(pid: int) -> bool:
 
 
 def test_demo_serves_synced_accounts_and_stops_everything(tmp_path: Path) -> None:
-    port = _free_port()
+    port, dashboard_port = _free_port(), _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env["XSELL_DATA_DIR"] = str(tmp_path / "data")
     log = tmp_path / "demo.log"
     with log.open("w") as output:
         demo = subprocess.Popen(
-            [XSELL, "demo", "--port", str(port), "--accounts", "300"], env=env, stdout=output, stderr=output
+            [
+                XSELL,
+                "demo",
+                "--port",
+                str(port),
+                "--dashboard-port",
+                str(dashboard_port),
+                "--accounts",
+                "300",
+            ],
+            env=env,
+            stdout=output,
+            stderr=output,
         )
     try:
         deadline = time.monotonic() + 300
@@ -79,10 +91,11 @@ def test_demo_serves_synced_accounts_and_stops_everything(tmp_path: Path) -> Non
         assert "customers from" in text and "in several orgs" in text
         # The whole pipeline ran: a model was trained (quick profile) and every customer scored.
         assert "recommendations written for" in text, text[-3000:]
+        assert f"Dashboard    http://127.0.0.1:{dashboard_port}/" in text, text[-3000:]
         assert "fake-bu1-pw" not in text  # the demo's own credentials never reach the output
         pids = json.loads((tmp_path / "data" / PID_FILE).read_text())
         children = [child.pid for child in psutil.Process(demo.pid).children(recursive=True)]
-        assert len(children) >= 2  # worker and scheduler (and their own processes)
+        assert len(children) >= 3  # worker, scheduler and dashboard (and their own processes)
         demo.send_signal(signal.SIGINT)
         demo.wait(60)
         deadline = time.monotonic() + 30

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from entrypoints.cli import (
     customers,  # noqa: F401
+    dashboard,  # noqa: F401
     demo,  # noqa: F401
     evaluate,  # noqa: F401
     fake_salesforce,  # noqa: F401

@@ -28,7 +28,16 @@ from domain.access import Role
 from domain.errors import ConflictError
 from domain.org import Org, OrgKind
 from entrypoints.cli.app import cli
-from entrypoints.cli.runtime import app_container, load_settings, migrated, progress, run_use_case, services
+from entrypoints.cli.dashboard import default_api_url
+from entrypoints.cli.runtime import (
+    app_container,
+    check_port_free,
+    load_settings,
+    migrated,
+    progress,
+    run_use_case,
+    services,
+)
 from entrypoints.cli.serve import api_address, serve_api
 from entrypoints.cli.sync import sync_orgs
 from entrypoints.providers.keys import kept_keys
@@ -168,7 +177,7 @@ def _learn_and_score(settings: Settings) -> str:
 
 @contextmanager
 def _background(settings: Settings, *commands: list[str]) -> Iterator[None]:
-    """Worker and scheduler as child processes on the same database, Redis and fake orgs."""
+    """Worker, scheduler and dashboard as child processes on the same database, Redis and fake orgs."""
     env = dict(os.environ)
     env.update(
         {
@@ -208,16 +217,25 @@ def _background(settings: Settings, *commands: list[str]) -> Iterator[None]:
     help="Size of the generated company group.",
 )
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the generated company group.")
-def demo(host: str | None, port: int | None, accounts: int, seed: int) -> None:
+@click.option(
+    "--dashboard-port", type=click.IntRange(1, 65535), default=5006, show_default=True, help="Dashboard port."
+)
+def demo(host: str | None, port: int | None, accounts: int, seed: int, dashboard_port: int) -> None:
     """Run everything on this machine, with generated data: nothing to install or configure.
 
     Starts embedded PostgreSQL and Redis, three fake Salesforce orgs of one company group, syncs them,
     recognises the customers they share, maps products to families, trains a model (quick profile) and
-    scores every customer, then serves the API with a background worker and scheduler.
+    scores every customer, then serves the API with a background worker, scheduler and dashboard.
     Data stays in XSELL_DATA_DIR (default ./.xsell): a second run syncs incrementally.
     """
     settings = load_settings()
     host, port = api_address(settings, host, port)
+    try:
+        check_port_free(host, dashboard_port)
+    except click.ClickException:
+        raise click.ClickException(
+            f"{host}:{dashboard_port} is not free; choose another with --dashboard-port"
+        ) from None
     click.echo("xsell demo", err=True)
     with services(settings) as resolved:
         migrated(resolved)
@@ -236,10 +254,12 @@ def demo(host: str | None, port: int | None, accounts: int, seed: int) -> None:
             with progress("creating the demo admin"):
                 email, password = asyncio.run(_demo_admin(resolved))
             base = f"http://{host}:{port}"
+            dashboard = f"http://{host}:{dashboard_port}/"
             click.echo(
                 "\n".join(
                     [
                         "",
+                        f"  Dashboard    {dashboard}   (sign in with the demo login)",
                         f"  API          {base}/api/v1/accounts",
                         f"  API docs     {base}/schema",
                         f"  Health       {base}/health   Readiness {base}/ready",
@@ -247,12 +267,22 @@ def demo(host: str | None, port: int | None, accounts: int, seed: int) -> None:
                         f"  Salesforce   {server.login_url}  (fake orgs: {', '.join(org_ids)})",
                         f"  Data folder  {settings.data_dir.resolve()}",
                         "",
-                        "  A worker and a scheduler run in the background (xsell worker, xsell scheduler).",
+                        "  A worker, a scheduler and the dashboard run in the background"
+                        " (xsell worker, xsell scheduler, xsell dashboard).",
                         "  Press Ctrl-C to stop; every server stops with it.",
                         "",
                     ]
                 ),
                 err=True,
             )
-            with _background(resolved, ["worker", "--threads", "2"], ["scheduler"]):
+            dashboard_command = [
+                "dashboard",
+                "--host",
+                host,
+                "--port",
+                str(dashboard_port),
+                "--api-url",
+                default_api_url(host, port),
+            ]
+            with _background(resolved, ["worker", "--threads", "2"], ["scheduler"], dashboard_command):
                 serve_api(resolved, host, port)

@@ -38,5 +38,6 @@ def test_ci_script_installs_the_deploy_tools_before_make_test() -> None:
     script = (ROOT / ".ci" / "run").read_text()
     assert "set -euo pipefail" in script
     assert "prometheus" in script and "docker-compose" in script and "apt-get update" in script
+    assert "chromium" in script  # the dashboard's browser tests drive it
     assert script.index("apt-get install") < script.index("make test")
     assert subprocess.run(["bash", "-n", str(ROOT / ".ci" / "run")], check=False).returncode == 0

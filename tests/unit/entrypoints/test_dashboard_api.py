@@ -1,0 +1,132 @@
+"""The dashboard's API session against a scripted API (httpx.MockTransport): sign-in, renewal, errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from entrypoints.dashboard.api import ApiError, ApiSession, OfferFilters, SessionEndedError, SignInError
+
+PAGE = {"items": [{"id": "r1"}], "next_cursor": "c2"}
+
+
+class Api:
+    """A scripted API: logs every request, issues numbered tokens, answers 401 to stale ones."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+        self.issued = 0
+        self.valid: set[str] = set()
+        self.refresh_ok = True
+
+    def _tokens(self) -> httpx.Response:
+        self.issued += 1
+        access = f"a{self.issued}"
+        self.valid = {access}
+        return httpx.Response(
+            200,
+            json={"access_token": access, "token_type": "Bearer", "expires_in": 900, "refresh_token": "r"},
+        )
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        path = request.url.path
+        if path == "/api/v1/auth/login":
+            body = json.loads(request.content)
+            if body["password"] != "right":
+                return httpx.Response(401, json={"title": "Unauthorized", "status": 401})
+            return self._tokens()
+        if path == "/api/v1/auth/refresh":
+            return self._tokens() if self.refresh_ok else httpx.Response(401, json={"status": 401})
+        if path == "/api/v1/auth/logout":
+            return httpx.Response(204)
+        if request.headers.get("Authorization", "").removeprefix("Bearer ") not in self.valid:
+            return httpx.Response(401, json={"status": 401})
+        if path.endswith("/accept"):
+            return httpx.Response(
+                409, json={"title": "Conflict", "detail": "already accepted", "status": 409}
+            )
+        return httpx.Response(200, json=PAGE)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _session(api: Api, clock: Clock | None = None) -> ApiSession:
+    return ApiSession("http://api.test", transport=httpx.MockTransport(api), clock=clock or Clock())
+
+
+async def test_a_wrong_password_is_one_friendly_line() -> None:
+    session = _session(Api())
+    with pytest.raises(SignInError, match=r"^Wrong email or password\.$"):
+        await session.sign_in("ana@example.com", "wrong")
+    assert not session.signed_in
+
+
+async def test_filters_travel_as_repeated_query_parameters_with_the_bearer_token() -> None:
+    api = Api()
+    session = _session(api)
+    await session.sign_in("ana@example.com", "right")
+    filters = OfferFilters(orgs=("emea", "apac"), status="new", min_probability=0.25, sort="probability")
+
+    page = await session.offers(filters, cursor="c1")
+
+    assert page.next_cursor == "c2"
+    request = api.requests[-1]
+    assert request.url.params.get_list("org") == ["emea", "apac"]
+    assert dict(request.url.params) | {"org": "x"} == {
+        "org": "x",
+        "status": "new",
+        "min_probability": "0.25",
+        "sort": "probability",
+        "limit": "50",
+        "cursor": "c1",
+    }
+    assert request.headers["Authorization"] == "Bearer a1"
+
+
+async def test_an_expired_access_token_is_renewed_before_the_request() -> None:
+    api, clock = Api(), Clock()
+    session = _session(api, clock)
+    await session.sign_in("ana@example.com", "right")
+    clock.now = 900.0
+
+    await session.offers(OfferFilters())
+
+    assert [r.url.path for r in api.requests[-2:]] == ["/api/v1/auth/refresh", "/api/v1/recommendations"]
+    assert api.requests[-1].headers["Authorization"] == "Bearer a2"
+
+
+async def test_a_refused_refresh_ends_the_session() -> None:
+    api, clock = Api(), Clock()
+    session = _session(api, clock)
+    await session.sign_in("ana@example.com", "right")
+    api.refresh_ok, clock.now = False, 900.0
+
+    with pytest.raises(SessionEndedError):
+        await session.offers(OfferFilters())
+    assert not session.signed_in
+
+
+async def test_a_conflict_carries_the_problem_detail() -> None:
+    session = _session(Api())
+    await session.sign_in("ana@example.com", "right")
+    with pytest.raises(ApiError, match="409: already accepted"):
+        await session.accept("r1")
+
+
+async def test_an_unreachable_api_is_named() -> None:
+    def down(request: httpx.Request) -> Any:
+        raise httpx.ConnectError("refused", request=request)
+
+    session = ApiSession("http://api.test", transport=httpx.MockTransport(down))
+    with pytest.raises(ApiError, match=r"http://api\.test cannot be reached"):
+        await session.sign_in("ana@example.com", "right")
