@@ -75,9 +75,12 @@ def test_the_deployments_and_the_migration_job_exist() -> None:
     jobs = of_kind("Job")
     assert [c["args"] for c in containers(jobs["xsell-migrate"])] == [["migrate"]]
     for name, deployment in deployments.items():
-        assert [c["args"] for c in containers(deployment)] == [[name.removeprefix("xsell-")]]
+        # Each deployment runs its own xsell command (the first argument); options may follow.
+        assert [c["args"][0] for c in containers(deployment)] == [name.removeprefix("xsell-")]
         labels = deployment["spec"]["template"]["metadata"]["labels"]
         assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    dashboard = containers(deployments["xsell-dashboard"])[0]["args"]
+    assert dashboard[dashboard.index("--api-url") + 1] == "http://xsell-api:8000"  # the API's Service
 
 
 def test_every_container_has_resources_and_every_long_running_one_has_probes() -> None:
