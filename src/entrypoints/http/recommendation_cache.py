@@ -7,6 +7,7 @@ two callers with different grants never share an entry. Without Redis the list i
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -16,8 +17,8 @@ from typing import Any
 import msgspec
 from redis.exceptions import RedisError
 
+from application.models.recommendation_query import RecommendationQuery
 from application.ports.cache import Cache
-from domain.access import Principal
 from entrypoints.http.recommendation_schemas import RecommendationPage
 
 __all__ = ["GENERATION_KEY", "cached_page"]
@@ -28,26 +29,24 @@ _TTL_SECONDS = 60
 _log = logging.getLogger("xsell.http")
 
 
-def _key(generation: bytes | None, principal: Principal, query: dict[str, Any]) -> str:
-    scope = principal.read_scope
-    described = {
-        "scope": "*" if scope is None else sorted(scope),
-        "query": {k: sorted(v) if isinstance(v, list | set | frozenset) else v for k, v in query.items()},
-    }
+def _key(generation: bytes | None, query: RecommendationQuery, paging: dict[str, Any]) -> str:
+    # The query holds the caller's org scope (`readable`, None for admins) with every filter.
+    fields = {**{f.name: getattr(query, f.name) for f in dataclasses.fields(query)}, **paging}
+    described = {k: sorted(map(str, v)) if isinstance(v, frozenset) else v for k, v in fields.items()}
     digest = hashlib.sha256(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()
     return f"cache:recommendations:{(generation or b'0').decode()}:{digest}"
 
 
 async def cached_page(
     cache: Cache,
-    principal: Principal,
-    query: dict[str, Any],
+    query: RecommendationQuery,
+    paging: dict[str, Any],
     compute: Callable[[], Awaitable[RecommendationPage]],
 ) -> RecommendationPage:
-    """The page for `query` as `principal` sees it, from the cache when it holds the current one."""
+    """The page (`paging`: limit and cursor) of `query`, from the cache when it holds the current one."""
     try:
         (generation,) = await cache.get_many([GENERATION_KEY])
-        key = _key(generation, principal, query)
+        key = _key(generation, query, paging)
         (hit,) = await cache.get_many([key])
     except (RedisError, OSError) as exc:
         _log.warning("recommendation cache unavailable, answering uncached: %s", type(exc).__name__)

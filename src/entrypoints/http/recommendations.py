@@ -197,12 +197,7 @@ class RecommendationController(Controller):
                 items=[RecommendationOut.of(item) for item in page.items], next_cursor=page.next_cursor
             )
 
-        described = {
-            "org": org, "family": family, "industry": industry, "min_probability": min_probability,
-            "min_value": min_value, "status": status, "arm": arm, "sort": sort, "limit": limit,
-            "cursor": cursor,
-        }  # fmt: skip
-        return await cached_page(cache, principal, described, compute)
+        return await cached_page(cache, query, {"limit": limit, "cursor": cursor}, compute)
 
     @get(
         "/export.csv",
