@@ -186,7 +186,9 @@ _VARIABLES: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
     "XSELL_TRACES": (
         "traces",
         _traces,
-        "off or console: also print every finished span to stdout (for development).",
+        "off or console (print every finished span to stdout, one JSON line each). Unset: console for "
+        "the long-running processes (api, worker, scheduler) unless OTEL_EXPORTER_OTLP_ENDPOINT is set, "
+        "off for one-shot commands and the demo.",
     ),
     "OTEL_EXPORTER_OTLP_ENDPOINT": (
         "otlp_endpoint",
@@ -289,6 +291,9 @@ _VARIABLES: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
 }
 
 
+SERVICE_PROCESSES = frozenset({"api", "worker", "scheduler"})
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """Everything configurable, read once from the environment. See the README for each variable."""
@@ -300,7 +305,7 @@ class Settings:
     api_port: int = 8000
     db_pool_size: int = 10
     log_level: str = "INFO"
-    traces: str = "off"
+    traces: str | None = None  # None: chosen per process by `traces_mode`
     otlp_endpoint: str | None = None
     secret_keys: tuple[str, ...] | None = field(default=None, repr=False)  # never printed
     jwt_keys: tuple[str, ...] | None = field(default=None, repr=False)  # never printed
@@ -333,6 +338,14 @@ class Settings:
             if raw is not None:
                 values[field_name] = parse(variable, raw)
         return cls(**values)
+
+    def traces_mode(self, process: str) -> str:
+        """Where this process prints spans: XSELL_TRACES when set; otherwise `console` for the processes
+        that run until stopped (their stdout is a service log), unless spans already go to an OTLP
+        collector, and `off` for one-shot commands and the demo, whose stdout is what the user reads."""
+        if self.traces is not None:
+            return self.traces
+        return "console" if process in SERVICE_PROCESSES and self.otlp_endpoint is None else "off"
 
     @staticmethod
     def documentation() -> list[tuple[str, str, str]]:

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -68,7 +68,9 @@ def configure_tracing(service: str, *, mode: str = "off", otlp_endpoint: str | N
             provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
             _exporting.add("otlp")
         if mode == "console" and "console" not in _exporting:
-            provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+            # One JSON line per span, written from the batch thread so requests never wait on stdout.
+            exporter = ConsoleSpanExporter(formatter=lambda span: span.to_json(indent=None) + "\n")
+            provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=1000))
             _exporting.add("console")
     return provider
 

@@ -84,7 +84,9 @@ def load_settings() -> Settings:
     configure_logging(settings.log_level)
     context = click.get_current_context(silent=True)
     command = context.info_name if context is not None and context.info_name else "cli"
-    configure_tracing(f"xsell-{command}", mode=settings.traces, otlp_endpoint=settings.otlp_endpoint)
+    configure_tracing(
+        f"xsell-{command}", mode=settings.traces_mode(command), otlp_endpoint=settings.otlp_endpoint
+    )
     return settings
 
 

@@ -66,3 +66,16 @@ def test_every_variable_is_documented() -> None:
     readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
     for name in names:
         assert f"`{name}`" in readme, f"{name} is not in the README's configuration table"
+
+
+def test_services_print_spans_by_default_and_one_shot_commands_do_not() -> None:
+    default = Settings.from_env({})
+    assert [default.traces_mode(p) for p in ("api", "worker", "scheduler")] == ["console"] * 3
+    assert [default.traces_mode(p) for p in ("demo", "sync", "train")] == ["off"] * 3
+
+
+def test_an_otlp_collector_replaces_the_console_and_xsell_traces_overrides_both() -> None:
+    collector = Settings.from_env({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"})
+    assert collector.traces_mode("api") == "off"
+    assert Settings.from_env({"XSELL_TRACES": "off"}).traces_mode("worker") == "off"
+    assert Settings.from_env({"XSELL_TRACES": "console"}).traces_mode("demo") == "console"
