@@ -156,7 +156,7 @@ def instrument_engine(engine: Engine) -> None:
 
     def _finish(conn: Any, context: Any, error: BaseException | None) -> None:
         span: Span | None = getattr(context, "_xsell_span", None) if context is not None else None
-        if span is None:
+        if span is None and conn is not None:  # no connection: a failed pool ping, which made no span
             span = conn.info.pop(_SPAN_KEY, None)
         elif context is not None:
             context._xsell_span = None

@@ -26,6 +26,8 @@ def create_engine(database_url: str, pool_size: int = 10) -> AsyncEngine:
         max_overflow=pool_size,
         pool_pre_ping=True,  # a connection killed server-side is replaced, not handed to a request
         pool_timeout=10,
+        # Errors then show the statement but not its values (password hashes, emails) in logs (LOG-*).
+        hide_parameters=True,
         connect_args={"timeout": 10, "command_timeout": 60, "server_settings": {"application_name": "xsell"}},
     )
 

@@ -8,6 +8,8 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from application.errors import (
     AuthenticationError,
@@ -88,10 +90,28 @@ def _domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[dict[
 def _unavailable(
     request: Request[Any, Any, Any], exc: DependencyUnavailableError
 ) -> Response[dict[str, Any]]:
+    return _retry_later(request, str(exc), after_s=5)
+
+
+def _database(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
+    # A connection lost mid-request (failover, restart, a killed backend): its transaction rolled back and
+    # the pool replaces the connection, so the client may simply retry. Any other database error is a bug.
+    if exc.connection_invalidated or "connection was closed" in str(exc.orig):
+        _log.warning("database connection lost", extra={"path": request.url.path, "method": request.method})
+        return _retry_later(request, "The database connection was lost; nothing was saved. Please retry.")
+    return _unexpected(request, exc)
+
+
+def _pool_exhausted(request: Request[Any, Any, Any], exc: PoolTimeoutError) -> Response[dict[str, Any]]:
+    _log.warning("no database connection free", extra={"path": request.url.path, "method": request.method})
+    return _retry_later(request, "Every database connection is busy; please retry.")
+
+
+def _retry_later(request: Request[Any, Any, Any], detail: str, after_s: int = 1) -> Response[dict[str, Any]]:
     response = problem(
-        503, "Service temporarily unavailable", str(exc), "unavailable", instance=request.url.path
+        503, "Service temporarily unavailable", detail, "unavailable", instance=request.url.path
     )
-    response.headers["Retry-After"] = "5"
+    response.headers["Retry-After"] = str(after_s)
     return response
 
 
@@ -120,5 +140,7 @@ exception_handlers: ExceptionHandlersMap = {
     DomainError: _domain,
     DependencyUnavailableError: _unavailable,
     CrmError: _crm,
+    DBAPIError: _database,
+    PoolTimeoutError: _pool_exhausted,
     Exception: _unexpected,
 }
