@@ -1,4 +1,4 @@
-"""`make bench`: runs each bench_*.py `run()` and prints one table: stage, figure, baseline, ratio."""
+"""`make bench`: runs each bench_*.py `run()`; prints one table: stage, figure, baseline, ratio, machine."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def _machine() -> str:
+def _machine() -> tuple[str, str]:
+    """(long description for the heading, short one for each row)."""
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -23,7 +24,9 @@ def _machine() -> str:
     except OSError:
         pass
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, Python {platform.python_version()}"
+    long = f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, Python {platform.python_version()}"
+    short = f"{' '.join(cpu.split()[:2])}, {os.cpu_count()} cores, {memory:.0f} GiB"
+    return long, short
 
 
 def main() -> None:
@@ -31,7 +34,7 @@ def main() -> None:
     modules = sorted(path.stem for path in HERE.glob("bench_*.py"))
     if selected:
         modules = [name for name in modules if any(s in name for s in selected)]
-    machine = _machine()
+    machine, machine_short = _machine()
     rows: list[dict[str, object]] = []
     for name in modules:
         started = time.monotonic()
@@ -39,12 +42,15 @@ def main() -> None:
         module = importlib.import_module(f"bench.{name}")
         rows += module.run()
         print(f"  done in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
-    header = ("stage", "figure", "baseline", "ratio")
+    header = ("stage", "figure", "baseline", "ratio", "machine")
     table = [
         header,
-        *[(str(r["stage"]), str(r["figure"]), str(r["baseline"]), f"{r['ratio']:.2f}x") for r in rows],
+        *[
+            (str(r["stage"]), str(r["figure"]), str(r["baseline"]), f"{r['ratio']:.2f}x", machine_short)
+            for r in rows
+        ],
     ]
-    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     print(f"\nxsell benchmarks, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, on {machine}\n")
     print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
