@@ -93,7 +93,8 @@ class UseCaseProvider(Provider):
 
     @provide
     def check_readiness(self, engine: AsyncEngine, client: Redis) -> CheckReadiness:
-        return CheckReadiness([PostgresProbe(engine), RedisProbe(client)])
+        # Without Redis the API still serves (uncached, jobs kept in the outbox): degraded, not unready.
+        return CheckReadiness([PostgresProbe(engine), RedisProbe(client)], optional={"redis"})
 
 
 def make_container(settings: Settings, *extra: Provider) -> AsyncContainer:

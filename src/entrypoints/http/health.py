@@ -19,12 +19,17 @@ async def health() -> HealthOut:
 @get(
     "/ready",
     summary="Readiness",
-    description="200 when PostgreSQL and Redis answer; 503 with the reason for each failing dependency.",
+    description=(
+        "200 when the API can serve: `status` is `ok`, or `degraded` when Redis is down (answers are then "
+        "uncached and new jobs wait in the outbox). 503 when PostgreSQL is down. `checks` gives the reason "
+        "for each failing dependency."
+    ),
     tags=["operations"],
 )
 @inject
 async def ready(use_case: FromDishka[CheckReadiness]) -> Response[ReadinessOut]:
     result = await use_case.execute()
     return Response(
-        ReadinessOut(ready=result.ready, checks=result.checks), status_code=200 if result.ready else 503
+        ReadinessOut(ready=result.ready, status=result.status, checks=result.checks),
+        status_code=200 if result.ready else 503,
     )

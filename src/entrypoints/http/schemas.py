@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 import msgspec
 
@@ -70,7 +71,10 @@ class HealthOut(msgspec.Struct, frozen=True):
 
 
 class ReadinessOut(msgspec.Struct, frozen=True):
-    """`ready` is true when every dependency answered; `checks` gives each one's state or failure reason."""
+    """`ready` is true when the API can serve; `status` is `ok`, `degraded` (Redis down: answers uncached,
+    rate limits not enforced, new jobs wait in the outbox) or `unavailable` (PostgreSQL down); `checks`
+    gives each dependency's state or failure reason."""
 
     ready: bool
+    status: Annotated[str, msgspec.Meta(examples=["ok"])]
     checks: dict[str, str]
