@@ -14,6 +14,7 @@ from dramatiq.brokers.redis import DEFAULT_MAINTENANCE_CHANCE, RedisBroker
 from dramatiq.middleware import AsyncIO
 from redis import Redis
 
+from adapters.tasks.broker import RecoveringRedisBroker
 from adapters.tasks.quarantine import AttemptLimit
 from adapters.tasks.telemetry import JobTelemetry
 
@@ -54,7 +55,7 @@ def create_broker(
 ) -> RedisBroker:
     """`maintenance_chance` (per million broker commands) is how often a command also moves the unacked
     messages of workers silent for `heartbeat_timeout_ms` (killed ones) back onto their queue."""
-    broker = RedisBroker(  # type: ignore[no-untyped-call]
+    broker = RecoveringRedisBroker(
         url=redis_url,
         namespace="xsell",
         heartbeat_timeout=heartbeat_timeout_ms,
