@@ -11,9 +11,12 @@ from pathlib import Path
 import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
+from tests.integration.fault_report import fault_report, pytest_terminal_summary
 
 from adapters.embedded.services import ServiceUrls, running_services
 from adapters.persistence.migrations import upgrade
+
+__all__ = ["fault_report", "pytest_terminal_summary"]  # the fault report's fixture and table, for every test
 
 
 @pytest.fixture(scope="session")

@@ -199,12 +199,14 @@ class FakeSalesforceApp:
             faults = org.faults
             if faults.expire_tokens_once:
                 faults.expire_tokens_once = False
+                org.faults_injected += 1
                 self.tokens.revoke_org(org)
                 raise InvalidSessionError()
             if org.api_used >= org.api_max:
                 raise RequestLimitError()
             org.count_request()
             if faults.error_rate and org.rng.random() < faults.error_rate:
+                org.faults_injected += 1
                 if org.rng.random() < 0.5:
                     raise ApiError(
                         "An unexpected error occurred. Please include this ErrorId if you contact support: "
@@ -216,6 +218,7 @@ class FakeSalesforceApp:
                 raise ApiError("Server Unavailable", code="SERVER_UNAVAILABLE", status=503)
             response = self._route(session, request, version, rest)
             if faults.reset_rate and org.rng.random() < faults.reset_rate:
+                org.faults_injected += 1
                 response.reset = True
             return response, org
         except ApiError as error:

@@ -73,6 +73,9 @@ class FakeOrg:
     api_used: int = 0
     faults: FaultPlan = field(default_factory=FaultPlan)
     fault_hidden: dict[str, set[str]] = field(default_factory=dict)
+    # Expired tokens, error answers and cut connections served so far (kept across clear_faults), so a
+    # test can report how many faults it survived.
+    faults_injected: int = 0
     instance_url: str = ""
     rng: random.Random = field(default_factory=lambda: random.Random(0))
 

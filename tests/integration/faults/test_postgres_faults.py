@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 from tests.integration.api_support import add_user, api_settings, bearer, login, seed, serving
 from tests.integration.conftest import _asyncpg_dsn
-from tests.integration.faults.conftest import FaultRecord
+from tests.integration.fault_report import FaultRecord
 
 from adapters.embedded.services import ServiceUrls
 from domain.access import Role

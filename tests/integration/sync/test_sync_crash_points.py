@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from tests.integration.fault_report import FaultRecord
 from tests.integration.sync.sync_support import KEY, assert_in_step, harness
 
 from simulators.salesforce import FakeSalesforceServer, ServerSettings
@@ -48,7 +49,7 @@ def _run(database_url: str, server: FakeSalesforceServer, point: str, hit: int) 
 
 @pytest.mark.slow
 async def test_sigkill_at_every_point_of_a_page_loses_and_duplicates_nothing(
-    server: FakeSalesforceServer, database_url: str
+    server: FakeSalesforceServer, database_url: str, fault_report: FaultRecord
 ) -> None:
     async with harness(server, database_url) as h:
         await h.add("bu1")
@@ -56,6 +57,7 @@ async def test_sigkill_at_every_point_of_a_page_loses_and_duplicates_nothing(
         for number, point in enumerate(POINTS):
             # A later page each time, so every crash lands in the middle of the work left.
             assert _run(database_url, server, point, hit=2 + number) == -signal.SIGKILL
+            fault_report.injected += 1
             sql = "SELECT modstamp, last_id FROM sync_cursors WHERE org_id = 'bu1' AND sobject = 'Account'"
             async with h.engine.connect() as connection:
                 cursor = (await connection.execute(text(sql))).first()
@@ -66,4 +68,7 @@ async def test_sigkill_at_every_point_of_a_page_loses_and_duplicates_nothing(
         assert _run(database_url, server, "none", 0) == 0
         await assert_in_step(h, "bu1", ("Account", "Contact"))
         rows = await h.scalar("SELECT count(*) FROM accounts WHERE org_id = 'bu1'")
-        assert rows == len(server.org("bu1").data.tables["Account"].rows)
+        expected = len(server.org("bu1").data.tables["Account"].rows)
+        fault_report.records_lost = max(0, expected - int(rows))
+        assert rows == expected
+        fault_report.survived = fault_report.injected

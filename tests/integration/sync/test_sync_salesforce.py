@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from tests.integration.fault_report import FaultRecord
 from tests.integration.sync.sync_support import assert_in_step, harness
 
 from application.sync import SyncOptions
@@ -79,7 +80,7 @@ async def test_shared_modstamps_and_late_records_lose_nothing(
 
 
 async def test_token_expiry_errors_and_resets_end_complete(
-    server: FakeSalesforceServer, database_url: str
+    server: FakeSalesforceServer, database_url: str, fault_report: FaultRecord
 ) -> None:
     async with harness(server, database_url) as h:
         await h.add("bu1")
@@ -90,8 +91,11 @@ async def test_token_expiry_errors_and_resets_end_complete(
         report = await h.sync_org().execute("bu1")
         with server.lock:
             server.org("bu1").clear_faults()
+            fault_report.injected = server.org("bu1").faults_injected
         assert report.status is SyncRunStatus.COMPLETED, report.reason
+        assert fault_report.injected >= 3, "the fake server injected expiry, errors and resets"
         await assert_in_step(h, "bu1")
+        fault_report.survived = fault_report.injected
 
 
 async def test_a_field_hidden_mid_sync_is_dropped_and_the_sync_completes(

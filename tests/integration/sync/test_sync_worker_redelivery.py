@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from redis import Redis
+from tests.integration.fault_report import FaultRecord
 from tests.integration.sync.sync_support import KEY, SyncHarness, assert_in_step, harness
 
 from adapters.embedded.services import ServiceUrls
@@ -53,7 +54,11 @@ async def _wait_for(h: SyncHarness, sql: str, worker: subprocess.Popen[bytes], t
 
 @pytest.mark.slow
 async def test_a_job_of_a_killed_worker_is_redelivered_and_takes_effect_once(
-    server: FakeSalesforceServer, database_url: str, services: ServiceUrls, tmp_path: Path
+    server: FakeSalesforceServer,
+    database_url: str,
+    services: ServiceUrls,
+    tmp_path: Path,
+    fault_report: FaultRecord,
 ) -> None:
     async with harness(server, database_url) as h:
         await h.add("bu1")
@@ -80,6 +85,7 @@ async def test_a_job_of_a_killed_worker_is_redelivered_and_takes_effect_once(
             assert await h.scalar("SELECT status FROM sync_runs WHERE org_id = 'bu1'") == "running"
             first.send_signal(signal.SIGKILL)
             first.wait(10)
+            fault_report.injected += 1
             killed_at = time.monotonic()
             server.org("bu1").apply_faults({"latency_ms": 0})
 
@@ -103,6 +109,7 @@ async def test_a_job_of_a_killed_worker_is_redelivered_and_takes_effect_once(
             assert duplicates == 0
             assert not Redis.from_url(services.redis_url).hexists(ATTEMPTS_KEY, message.message_id)
             assert redelivered_s < 60, redelivered_s
+            fault_report.survived += 1
         finally:
             for process in (first, second):
                 if process is not None and process.poll() is None:

@@ -1,5 +1,5 @@
 """The fault report: each fault test records faults injected, survived and records lost, and the run ends
-with one table of them (issue 11's evidence, reproducible with `pytest tests/integration/faults`)."""
+with one table of them (the fault tests live in tests/integration/faults and tests/integration/sync)."""
 
 from __future__ import annotations
 
