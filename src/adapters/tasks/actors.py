@@ -6,6 +6,7 @@ the scheduler (which only sends) without one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -17,12 +18,22 @@ from redis import Redis
 from adapters.tasks.quarantine import AttemptLimit
 from adapters.tasks.telemetry import JobTelemetry
 
-__all__ = ["SyncActors", "SyncRunner", "TransientSyncError", "create_broker", "declare_sync_actors"]
+__all__ = [
+    "SYNC_ATTEMPTS",
+    "TIME_LIMIT_MS",
+    "SyncActors",
+    "SyncRunner",
+    "TransientSyncError",
+    "create_broker",
+    "declare_sync_actors",
+]
 
 QUEUE = "sync"
 # A backlog of sync triggers older than this (an outage) is dropped: the next schedule covers it.
 MAX_AGE_MS = 60 * 60 * 1000
 TIME_LIMIT_MS = 2 * 60 * 60 * 1000
+# Deliveries of one sync before a transient failure is final (Dramatiq counts the first failure as 1).
+SYNC_ATTEMPTS = 3
 
 
 class TransientSyncError(Exception):
@@ -30,12 +41,13 @@ class TransientSyncError(Exception):
 
 
 class SyncRunner(Protocol):
-    async def sync_org(self, org_id: str, full: bool) -> None:
-        """Run one sync; raise TransientSyncError when it should be retried."""
+    async def sync_org(self, org_id: str, full: bool, job_id: str | None) -> None:
+        """Run one sync (for the job `job_id`, when someone asked for it); raise TransientSyncError when it
+        should be retried."""
         ...
 
-    async def org_ids(self) -> list[str]:
-        """Orgs a scheduled sync covers (not those waiting for a human)."""
+    async def sync_all(self, job_id: str | None, send: Callable[[str], object]) -> None:
+        """Call `send` with every org a sync of all covers (not those waiting for a human)."""
         ...
 
 
@@ -72,12 +84,11 @@ def declare_sync_actors(broker: dramatiq.Broker, runner: SyncRunner | None) -> S
             raise RuntimeError("this process only sends sync jobs")
         return runner
 
-    async def sync_org(org_id: str, full: bool = False) -> None:
-        await _runner().sync_org(org_id, full)
+    async def sync_org(org_id: str, full: bool = False, job_id: str | None = None) -> None:
+        await _runner().sync_org(org_id, full, job_id)
 
-    async def sync_all() -> None:
-        for org_id in await _runner().org_ids():
-            org_actor.send(org_id)
+    async def sync_all(job_id: str | None = None) -> None:
+        await _runner().sync_all(job_id, org_actor.send)
 
     org_actor: dramatiq.Actor[Any, Any] = dramatiq.actor(
         broker=broker,
@@ -86,7 +97,7 @@ def declare_sync_actors(broker: dramatiq.Broker, runner: SyncRunner | None) -> S
         max_retries=3,
         min_backoff=15_000,
         max_backoff=600_000,
-        retry_when=lambda retries, error: isinstance(error, TransientSyncError) and retries < 3,
+        retry_when=lambda retries, error: isinstance(error, TransientSyncError) and retries < SYNC_ATTEMPTS,
         max_age=MAX_AGE_MS,
         time_limit=TIME_LIMIT_MS,
     )(sync_org)
