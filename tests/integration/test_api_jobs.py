@@ -221,7 +221,7 @@ async def _wait_for_job(client: httpx.AsyncClient, location: str, worker: Worker
 
 @pytest.mark.slow
 async def test_a_sync_requested_while_redis_is_down_waits_in_the_outbox_and_runs_once_it_is_back(
-    worker_settings: Settings, own_redis: StoppableRedis, worker: Any
+    worker_settings: Settings, own_redis: StoppableRedis, worker: Any, salesforce: FakeSalesforceServer
 ) -> None:
     database_url = str(worker_settings.database_url)
     async with serving(worker_settings) as http:
@@ -257,6 +257,10 @@ async def test_a_sync_requested_while_redis_is_down_waits_in_the_outbox_and_runs
             assert relayed == 1
             runs = await _scalar(database_url, "SELECT count(*) FROM sync_runs WHERE org_id = 'bu1'")
             assert runs == 1
+            messages = await _scalar(database_url, "SELECT string_agg(message::text, ' ') FROM outbox")
+            fake = salesforce.orgs[0]
+            for secret in (KEY, CANARY, fake.users[0].password, fake.apps[0].client_secret):
+                assert secret not in messages  # ids and options only
 
             # The same message again (a relay that died before marking it sent, a redelivery): nothing runs.
             broker = create_broker(own_redis.url, max_attempts=3)

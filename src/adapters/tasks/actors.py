@@ -63,11 +63,18 @@ def create_broker(
     max_attempts: int,
     heartbeat_timeout_ms: int = 60_000,
     maintenance_chance: int = DEFAULT_MAINTENANCE_CHANCE,
+    timeout_s: float | None = None,
 ) -> RedisBroker:
     """`maintenance_chance` (per million broker commands) is how often a command also moves the unacked
-    messages of workers silent for `heartbeat_timeout_ms` (killed ones) back onto their queue."""
+    messages of workers silent for `heartbeat_timeout_ms` (killed ones) back onto their queue.
+    `timeout_s` bounds connecting and each command, for processes that only send (a request must not wait
+    on an unresponsive Redis)."""
+    client = None
+    if timeout_s is not None:  # the broker ignores timeouts given beside a URL: bring a client that has them
+        client = Redis.from_url(redis_url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s)
     broker = RedisBroker(  # type: ignore[no-untyped-call]
-        url=redis_url,
+        url=None if client is not None else redis_url,
+        client=client,
         namespace="xsell",
         heartbeat_timeout=heartbeat_timeout_ms,
         maintenance_chance=maintenance_chance,

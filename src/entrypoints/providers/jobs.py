@@ -20,12 +20,18 @@ from entrypoints.settings import Settings
 
 __all__ = ["JobProvider", "sending_broker"]
 
+# An API request tries to send its job right after the commit; a Redis that does not answer within this
+# only delays the job (the relays send it), never the answer for long.
+_SEND_TIMEOUT_S = 2.0
+
 
 def sending_broker(settings: Settings) -> dramatiq.Broker:
     """A broker with every actor declared but none run here: what a process that only sends needs."""
     if settings.redis_url is None:
         raise RuntimeError("the container needs a resolved REDIS_URL (embedded services start first)")
-    broker = create_broker(settings.redis_url, max_attempts=settings.worker_max_attempts)
+    broker = create_broker(
+        settings.redis_url, max_attempts=settings.worker_max_attempts, timeout_s=_SEND_TIMEOUT_S
+    )
     declare_sync_actors(broker, None)
     declare_model_actors(broker, None)
     return broker
