@@ -32,8 +32,8 @@ QUEUE = "sync"
 # A backlog of sync triggers older than this (an outage) is dropped: the next schedule covers it.
 MAX_AGE_MS = 60 * 60 * 1000
 TIME_LIMIT_MS = 2 * 60 * 60 * 1000
-# Deliveries of one sync before a transient failure is final (Dramatiq counts the first failure as 1).
-SYNC_ATTEMPTS = 3
+# Attempts of one sync before a transient failure is final: the first and three retries.
+SYNC_ATTEMPTS = 4
 
 
 class TransientSyncError(Exception):
@@ -104,7 +104,10 @@ def declare_sync_actors(broker: dramatiq.Broker, runner: SyncRunner | None) -> S
         max_retries=3,
         min_backoff=15_000,
         max_backoff=600_000,
-        retry_when=lambda retries, error: isinstance(error, TransientSyncError) and retries < SYNC_ATTEMPTS,
+        # `retries`: the failures before this one, so this failure ends attempt retries + 1.
+        retry_when=lambda retries, error: (
+            isinstance(error, TransientSyncError) and retries + 1 < SYNC_ATTEMPTS
+        ),
         max_age=MAX_AGE_MS,
         time_limit=TIME_LIMIT_MS,
     )(sync_org)
