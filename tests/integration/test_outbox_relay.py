@@ -1,10 +1,17 @@
 """The outbox relay on real PostgreSQL and Redis: with Redis unreachable every message waits; relays running
-at once (SKIP LOCKED) send each message exactly once, carrying ids and options only."""
+at once (SKIP LOCKED) send each message exactly once, carrying ids and options only; `xsell scheduler` runs
+a relay."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import dramatiq
 import pytest
@@ -25,6 +32,7 @@ from domain.job import JobKind
 
 ADMIN = Principal(subject="admin-1", kind=PrincipalKind.USER, role=Role.ADMIN, org_ids=frozenset())
 JOBS = 30
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class LaterQueue:
@@ -85,6 +93,62 @@ async def test_relays_at_once_send_each_message_exactly_once(
             assert set(message.kwargs) == {"org_id", "full", "job_id"}
             assert json.dumps(message.kwargs).count("secret") == 0
     finally:
+        broker.flush_all()
+        broker.close()
+        await engine.dispose()
+
+
+@pytest.mark.slow
+async def test_the_scheduler_relays_what_waits_in_the_outbox(
+    services: ServiceUrls, database_url: str, tmp_path: Path
+) -> None:
+    await seed(database_url, per_org=1)
+    engine = create_engine(database_url, 1)
+    factory = create_session_factory(engine)
+    broker = _broker(services.redis_url)
+    broker.flush_all()
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
+        "DATABASE_URL": database_url,
+        "REDIS_URL": services.redis_url,
+        "XSELL_DATA_DIR": str(tmp_path),
+        "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
+    }
+    command = [
+        sys.executable,
+        "-c",
+        "from entrypoints.cli import main; main()",
+        "scheduler",
+        "--metrics-port",
+        "0",
+    ]
+    scheduler = subprocess.Popen(  # noqa: ASYNC220 - a child process the test stops below
+        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        async with factory() as session:
+            job = await RequestJob(SqlaJobUnitOfWork(session), LaterQueue(), SystemClock()).execute(
+                JobRequest(JobKind.SCORE), ADMIN
+            )
+        deadline = time.monotonic() + 90
+        while True:
+            async with engine.connect() as connection:
+                relayed = (
+                    await connection.execute(
+                        text("SELECT relayed_at IS NOT NULL FROM outbox WHERE job_id = :id"), {"id": job.id}
+                    )
+                ).scalar()
+            if relayed:
+                break
+            if scheduler.poll() is not None:
+                raise AssertionError(scheduler.stderr.read().decode() if scheduler.stderr else "exited")
+            assert time.monotonic() < deadline, "the scheduler never relayed the job"
+            await asyncio.sleep(0.3)
+        [message] = [dramatiq.Message.decode(raw) for raw in broker.client.hvals("xsell:models.msgs")]
+        assert (message.actor_name, message.kwargs) == ("score", {"job_id": str(job.id)})
+    finally:
+        scheduler.send_signal(signal.SIGTERM)
+        scheduler.wait(30)
         broker.flush_all()
         broker.close()
         await engine.dispose()
