@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import itertools
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -12,6 +11,7 @@ from uuid import UUID
 
 from adapters.crm.memory import InMemoryCrmGateway
 from application.errors import DependencyUnavailableError
+from application.jobs.ports import OutboxMessage
 from application.ports.crm import CrmRecord, CrmRecordPage, ObjectSchema, OrgCredentials
 from application.ports.sync import (
     OrgStatus,
@@ -22,6 +22,7 @@ from application.ports.sync import (
     SyncRun,
 )
 from domain.account import Account, AccountKey
+from domain.job import Job
 from domain.org import Org
 from domain.sync import SyncCursor
 
@@ -131,14 +132,85 @@ class FakeCache:
 
 
 class FakeTaskQueue:
-    def __init__(self) -> None:
-        self.jobs: list[tuple[str, str, dict[str, Any]]] = []
-        self._ids = itertools.count(1)
+    """Sends what its outbox holds (the FakeJobUnitOfWork's committed messages); `down` makes it fail."""
 
-    async def enqueue(self, job: str, payload: Mapping[str, str | int | float | bool | None]) -> str:
-        job_id = f"job-{next(self._ids)}"
-        self.jobs.append((job_id, job, dict(payload)))
-        return job_id
+    def __init__(self, outbox: list[OutboxMessage] | None = None) -> None:
+        self.outbox: list[OutboxMessage] = [] if outbox is None else outbox
+        self.sent: list[OutboxMessage] = []
+        self.down = False
+
+    async def send_pending(self, limit: int = 100) -> int:
+        if self.down:
+            raise DependencyUnavailableError("the job queue cannot be reached")
+        pending = [m for m in self.outbox if m not in self.sent][:limit]
+        self.sent.extend(pending)
+        return len(pending)
+
+
+class _FakeJobs:
+    def __init__(self, store: dict[UUID, Job]) -> None:
+        self._store = store
+
+    async def add(self, job: Job) -> None:
+        self._store[job.id] = copy.deepcopy(job)
+
+    async def get(self, job_id: UUID, *, for_update: bool = False) -> Job | None:
+        job = self._store.get(job_id)
+        return None if job is None else copy.deepcopy(job)
+
+    async def update(self, job: Job) -> None:
+        self._store[job.id] = copy.deepcopy(job)
+
+    async def newest(
+        self, readable: frozenset[str] | None, limit: int, after: tuple[datetime, UUID] | None
+    ) -> list[Job]:
+        jobs = sorted(self._store.values(), key=lambda j: (j.created_at, j.id), reverse=True)
+        jobs = [j for j in jobs if readable is None or j.org_id is None or j.org_id in readable]
+        if after is not None:
+            jobs = [j for j in jobs if (j.created_at, j.id) < after]
+        return [copy.deepcopy(j) for j in jobs[:limit]]
+
+
+class _FakeOutbox:
+    def __init__(self, messages: list[OutboxMessage]) -> None:
+        self._messages = messages
+
+    async def add(self, message: OutboxMessage) -> None:
+        self._messages.append(message)
+
+
+class FakeJobUnitOfWork:
+    """Jobs, outbox and orgs in memory; changes become visible in `committed_*` only on commit."""
+
+    def __init__(self, orgs: Sequence[Org] = ()) -> None:
+        self.committed_jobs: dict[UUID, Job] = {}
+        self.committed_outbox: list[OutboxMessage] = []
+        self.committed_orgs = {org.id: org for org in orgs}
+        self.commits = 0
+        self._begin()
+
+    def _begin(self) -> None:
+        self._jobs = copy.deepcopy(self.committed_jobs)
+        self._outbox = list(self.committed_outbox)
+        self.jobs = _FakeJobs(self._jobs)
+        self.outbox = _FakeOutbox(self._outbox)
+        self.orgs = FakeOrgRepository(dict(self.committed_orgs))
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.rollback()
+
+    async def commit(self) -> None:
+        self.committed_jobs = copy.deepcopy(self._jobs)
+        self.committed_outbox[:] = self._outbox
+        self.commits += 1
+
+    async def rollback(self) -> None:
+        self._begin()
 
 
 class FakeSecretBox:

@@ -21,6 +21,7 @@ from application.readiness import CheckReadiness
 from domain.timestamps import utc_now
 from entrypoints.providers.auth import AuthProvider
 from entrypoints.providers.features import FeatureProvider
+from entrypoints.providers.jobs import JobProvider
 from entrypoints.providers.models import ModelProvider
 from entrypoints.providers.observability import MetricsProvider, use_case_spans
 from entrypoints.providers.resolution import ResolutionProvider
@@ -108,6 +109,7 @@ def make_container(settings: Settings, *extra: Provider) -> AsyncContainer:
         FeatureProvider(),
         ModelProvider(),
         AuthProvider(),
+        JobProvider(),
         *extra,
     ]
     return make_async_container(*providers, use_case_spans(providers), context={Settings: settings})

@@ -1,14 +1,15 @@
-"""TaskQueue: hands work (sync, resolve, train, score) to background workers."""
+"""TaskQueue: hands the work waiting in the outbox (sync, resolve, train, score) to background workers."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Protocol
 
 __all__ = ["TaskQueue"]
 
 
 class TaskQueue(Protocol):
-    async def enqueue(self, job: str, payload: Mapping[str, str | int | float | bool | None]) -> str:
-        """Queue a job by name with a small JSON-able payload (ids, never secrets); returns its job id."""
+    async def send_pending(self, limit: int = 100) -> int:
+        """Send up to `limit` messages of the outbox that were not sent yet, oldest first, and mark them
+        sent; returns how many were sent. Raises DependencyUnavailableError when the queue (or the database)
+        cannot be reached: the messages not sent wait for the next call."""
         ...

@@ -9,6 +9,7 @@ from entrypoints.cli import (
     evaluate,  # noqa: F401
     fake_salesforce,  # noqa: F401
     features,  # noqa: F401
+    jobs,  # noqa: F401
     models,  # noqa: F401
     orgs,  # noqa: F401
     serve,  # noqa: F401

@@ -8,7 +8,9 @@ import os
 import shutil
 import signal
 import threading
-from datetime import UTC, datetime
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +21,31 @@ from redis import Redis
 
 from adapters.observability.logging import get_logger
 from adapters.observability.metrics import serve_metrics, use_multiprocess_dir
-from adapters.tasks.actors import SyncActors, TransientSyncError, create_broker, declare_sync_actors
-from adapters.tasks.model_actors import declare_model_actors
+from adapters.tasks.actors import (
+    SYNC_ATTEMPTS,
+    SyncActors,
+    TransientSyncError,
+    create_broker,
+    declare_sync_actors,
+)
+from adapters.tasks.actors import TIME_LIMIT_MS as SYNC_TIME_LIMIT_MS
+from adapters.tasks.model_actors import (
+    RESOLVE_TIME_LIMIT_MS,
+    SCORE_TIME_LIMIT_MS,
+    TRAIN_TIME_LIMIT_MS,
+    declare_model_actors,
+)
+from adapters.tasks.outbox_relay import OutboxRelayThread
 from adapters.tasks.quarantine import quarantined
 from adapters.tasks.telemetry import QueueDepthCollector
 from application.errors import InvalidRequestError
+from application.jobs import JobResult, JobWork, RunJob
 from application.models.ports import TRAINING_PROFILES
 from application.models.scoring import ScoreCustomers
 from application.models.train import TrainModel
 from application.orgs import ListOrgs
 from application.ports.schedule import CronCalendar
+from application.resolution.resolve import ResolveCustomers
 from application.sync import DueSyncs, SyncOrg, SyncTimetable
 from domain.sync import OrgSyncState, SyncRunStatus
 from entrypoints.cli.app import cli
@@ -36,12 +53,26 @@ from entrypoints.cli.runtime import app_container, load_settings, migrated, serv
 from entrypoints.container import make_container
 from entrypoints.settings import Settings
 
-__all__ = ["ContainerSyncRunner", "metrics_dir", "queue_depth", "scheduler", "worker"]
+__all__ = [
+    "ContainerModelRunner",
+    "ContainerSyncRunner",
+    "SyncFailedError",
+    "metrics_dir",
+    "queue_depth",
+    "scheduler",
+    "worker",
+]
 
 WORKER_METRICS_PORT = 9191
 SCHEDULER_METRICS_PORT = 9192
 
 _log = get_logger("xsell.scheduler")
+# How often the worker and the scheduler send what waits in the outbox.
+RELAY_INTERVAL_S = 1.0
+
+
+class SyncFailedError(Exception):
+    """A requested sync ended `failed` for a reason a retry will not cure (a refused login, a bad field)."""
 
 
 class _ContainerRunner:
@@ -56,39 +87,112 @@ class _ContainerRunner:
             self._container = make_container(self._settings)
         return self._container
 
+    async def _as_job(
+        self,
+        job_id: str | None,
+        work: JobWork,
+        *,
+        time_limit_ms: int,
+        retry: Callable[[Exception, int], bool] | None = None,
+    ) -> None:
+        """Run `work`; for a job someone asked for, through RunJob, which runs it once and records it."""
+        if job_id is None:
+            await work()
+            return
+        try:
+            parsed = uuid.UUID(job_id)
+        except ValueError:
+            _log.error("worker.bad_job_id", job_id=job_id[:64])
+            return
+        async with self._get()() as request:
+            use_case: RunJob = await request.get(RunJob)
+            stale_after = timedelta(milliseconds=time_limit_ms)
+            if retry is None:
+                job = await use_case.execute(parsed, work, stale_after=stale_after)
+            else:
+                job = await use_case.execute(parsed, work, stale_after=stale_after, retry=retry)
+        if job is None:
+            _log.info("worker.job_skipped", job_id=job_id)
+
+
+def _sync_retry(error: Exception, attempts: int) -> bool:
+    return isinstance(error, TransientSyncError) and attempts < SYNC_ATTEMPTS
+
 
 class ContainerSyncRunner(_ContainerRunner):
     """Runs the sync use case from a worker."""
 
-    async def sync_org(self, org_id: str, full: bool) -> None:
-        async with self._get()() as request:
-            use_case: SyncOrg = await request.get(SyncOrg)
-            report = await use_case.execute(org_id, full=full, trigger="schedule")
-        if report.status is SyncRunStatus.FAILED and (report.reason or "").startswith("transient"):
-            raise TransientSyncError(report.reason)
+    async def sync_org(self, org_id: str, full: bool, job_id: str | None = None) -> None:
+        async def work() -> JobResult:
+            async with self._get()() as request:
+                use_case: SyncOrg = await request.get(SyncOrg)
+                trigger = "schedule" if job_id is None else "api"
+                report = await use_case.execute(org_id, full=full, trigger=trigger)
+            if report.status is SyncRunStatus.FAILED and (report.reason or "").startswith("transient"):
+                raise TransientSyncError(report.reason)
+            if report.status is SyncRunStatus.FAILED and job_id is not None:
+                raise SyncFailedError(report.reason or "the sync failed")
+            return {
+                "run_id": str(report.run_id),
+                "status": report.status.value,
+                "upserted": sum(c.get("upserted", 0) for c in report.counts.values()),
+                "deleted": sum(c.get("deleted", 0) for c in report.counts.values()),
+                "mismatched_objects": len(report.mismatches),
+            }
 
-    async def org_ids(self) -> list[str]:
-        async with self._get()() as request:
-            summaries = await (await request.get(ListOrgs)).execute()
-        return [s.org.id for s in summaries if s.status.state is not OrgSyncState.ATTENTION]
+        await self._as_job(job_id, work, time_limit_ms=SYNC_TIME_LIMIT_MS, retry=_sync_retry)
+
+    async def sync_all(self, job_id: str | None, send: Callable[[str], object]) -> None:
+        async def work() -> JobResult:
+            async with self._get()() as request:
+                summaries = await (await request.get(ListOrgs)).execute()
+            org_ids = [s.org.id for s in summaries if s.status.state is not OrgSyncState.ATTENTION]
+            for org_id in org_ids:
+                send(org_id)
+            return {"orgs_queued": len(org_ids)}
+
+        await self._as_job(job_id, work, time_limit_ms=SYNC_TIME_LIMIT_MS)
 
 
 class ContainerModelRunner(_ContainerRunner):
-    """Trains and scores from a worker."""
+    """Trains, scores and resolves from a worker."""
 
-    async def train(self, profile: str, requested_by: str) -> None:
-        async with self._get()() as request:
-            use_case: TrainModel = await request.get(TrainModel)
-            await use_case.execute(
-                by=requested_by,
-                horizon_days=self._settings.model_horizon_days,
-                budget=TRAINING_PROFILES.get(profile, TRAINING_PROFILES["standard"]),
-            )
+    async def train(self, profile: str, requested_by: str, job_id: str | None = None) -> None:
+        async def work() -> JobResult:
+            async with self._get()() as request:
+                use_case: TrainModel = await request.get(TrainModel)
+                outcome = await use_case.execute(
+                    by=requested_by,
+                    horizon_days=self._settings.model_horizon_days,
+                    budget=TRAINING_PROFILES.get(profile, TRAINING_PROFILES["standard"]),
+                )
+            return {"model_id": outcome.version.id, "promoted": outcome.promoted, "seconds": outcome.seconds}
 
-    async def score(self) -> None:
-        async with self._get()() as request:
-            use_case: ScoreCustomers = await request.get(ScoreCustomers)
-            await use_case.execute()
+        await self._as_job(job_id, work, time_limit_ms=TRAIN_TIME_LIMIT_MS)
+
+    async def score(self, job_id: str | None = None) -> None:
+        async def work() -> JobResult:
+            async with self._get()() as request:
+                use_case: ScoreCustomers = await request.get(ScoreCustomers)
+                report = await use_case.execute()
+            return {"run_id": report.run_id, "customers": report.customers, "written": report.written}
+
+        await self._as_job(job_id, work, time_limit_ms=SCORE_TIME_LIMIT_MS)
+
+    async def resolve(self, full: bool, job_id: str | None = None) -> None:
+        async def work() -> JobResult:
+            async with self._get()() as request:
+                use_case: ResolveCustomers = await request.get(ResolveCustomers)
+                report = await use_case.execute(full=full)
+            return {
+                "accounts": report.accounts,
+                "customers": report.customers,
+                "multi_org_customers": report.multi_org_customers,
+                "review_pairs": report.review_pairs,
+                "customers_changed": report.customers_changed,
+            }
+
+        await self._as_job(job_id, work, time_limit_ms=RESOLVE_TIME_LIMIT_MS)
 
 
 def metrics_dir(settings: Settings, group: str) -> Path:
@@ -150,7 +254,9 @@ def worker(
 ) -> None:
     """Run background jobs from the Redis queues until stopped (Ctrl-C or SIGTERM).
 
-    Start as many workers as you like; a job syncs one org, trains a model or scores every customer.
+    Start as many workers as you like; a job syncs one org, resolves customers, trains a model or scores
+    every customer. Jobs requested through the API wait in the database's outbox until a worker or the
+    scheduler hands them to Redis, so a Redis outage loses none.
     A job that keeps crashing its worker is quarantined after XSELL_WORKER_MAX_ATTEMPTS deliveries
     (list them with --quarantined).
     """
@@ -174,10 +280,14 @@ def worker(
         serve_metrics(resolved.api_host, metrics_port, queue_depth(resolved, actors.sync_org.broker))
         consumer = dramatiq.Worker(actors.sync_org.broker, worker_threads=threads)
         consumer.start()
+        assert resolved.database_url is not None
+        relay = OutboxRelayThread(resolved.database_url, actors.sync_org.broker, RELAY_INTERVAL_S)
+        relay.start()
         click.echo(f"xsell worker running ({threads} threads); Ctrl-C to stop", err=True)
         try:
             _wait_for_signal()
         finally:
+            relay.stop()
             consumer.stop()
 
 
@@ -239,4 +349,10 @@ def scheduler(run_now: bool, tick_s: float, metrics_port: int) -> None:
             f"xsell scheduler: each org on its own schedule, by default '{settings.sync_schedule}' (UTC)",
             err=True,
         )
-        asyncio.run(_schedule(resolved, actors, tick_s))
+        assert resolved.database_url is not None
+        relay = OutboxRelayThread(resolved.database_url, actors.sync_org.broker, RELAY_INTERVAL_S)
+        relay.start()
+        try:
+            asyncio.run(_schedule(resolved, actors, tick_s))
+        finally:
+            relay.stop()

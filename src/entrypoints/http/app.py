@@ -13,6 +13,7 @@ from entrypoints.http.accounts import AccountController
 from entrypoints.http.auth import AuthController
 from entrypoints.http.customers import CustomerController
 from entrypoints.http.health import health, ready
+from entrypoints.http.jobs import JobController, OrgSyncController
 from entrypoints.http.models import FeatureController, ModelController
 from entrypoints.http.orgs import OrgController
 from entrypoints.http.problems import exception_handlers
@@ -48,6 +49,8 @@ def create_app(settings: Settings) -> Litestar:
             CustomerController,
             ModelController,
             FeatureController,
+            JobController,
+            OrgSyncController,
         ],
         guards=[authenticated, per_principal_limit],
         dependencies={"principal": principal_dependency},

@@ -16,12 +16,16 @@ class RecordingRunner:
         self.calls: list[tuple[str, ...]] = []
         self.done = threading.Event()
 
-    async def train(self, profile: str, requested_by: str) -> None:
+    async def train(self, profile: str, requested_by: str, job_id: str | None = None) -> None:
         self.calls.append(("train", profile, requested_by))
         self._check()
 
-    async def score(self) -> None:
+    async def score(self, job_id: str | None = None) -> None:
         self.calls.append(("score",))
+        self._check()
+
+    async def resolve(self, full: bool, job_id: str | None = None) -> None:
+        self.calls.append(("resolve",))
         self._check()
 
     def _check(self) -> None:

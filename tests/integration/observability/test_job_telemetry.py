@@ -20,12 +20,15 @@ class TracedRunner:
         self.done = threading.Event()
         self.trace_ids: list[int] = []
 
-    async def train(self, profile: str, requested_by: str) -> None:
+    async def train(self, profile: str, requested_by: str, job_id: str | None = None) -> None:
         from opentelemetry import trace
 
         self.trace_ids.append(trace.get_current_span().get_span_context().trace_id)
 
-    async def score(self) -> None:
+    async def score(self, job_id: str | None = None) -> None:
+        self.done.set()
+
+    async def resolve(self, full: bool, job_id: str | None = None) -> None:
         self.done.set()
 
 
