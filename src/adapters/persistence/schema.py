@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from adapters.persistence import auth_tables, customer_tables, feature_tables, model_tables, tables
+from adapters.persistence import (
+    auth_tables,
+    customer_tables,
+    feature_tables,
+    model_tables,
+    tables,
+    write_back_tables,
+)
 from adapters.persistence.tables import metadata
 
-__all__ = ["auth_tables", "customer_tables", "feature_tables", "metadata", "model_tables", "tables"]
+__all__ = [
+    "auth_tables",
+    "customer_tables",
+    "feature_tables",
+    "metadata",
+    "model_tables",
+    "tables",
+    "write_back_tables",
+]
