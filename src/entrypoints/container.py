@@ -25,6 +25,7 @@ from entrypoints.providers.models import ModelProvider
 from entrypoints.providers.observability import MetricsProvider, use_case_spans
 from entrypoints.providers.resolution import ResolutionProvider
 from entrypoints.providers.sync import SyncProvider
+from entrypoints.providers.write_back import WriteBackProvider
 from entrypoints.settings import Settings
 
 __all__ = ["SystemClock", "make_container"]
@@ -107,6 +108,7 @@ def make_container(settings: Settings, *extra: Provider) -> AsyncContainer:
         FeatureProvider(),
         ModelProvider(),
         AuthProvider(),
+        WriteBackProvider(),
         *extra,
     ]
     return make_async_container(*providers, use_case_spans(providers), context={Settings: settings})
