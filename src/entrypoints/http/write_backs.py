@@ -143,6 +143,7 @@ class WriteBackController(Controller):
         description="What was written into the CRM for the offer, oldest first, with each Salesforce id;"
         " only write-backs into orgs the caller was granted. An unknown offer and one the caller may not"
         " read both answer 404.",
+        responses={404: _RESPONSES[404]},
     )
     @inject
     async def list_write_backs(
