@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 __all__ = [
+    "AlreadyWrittenBackError",
     "ApplicationError",
     "AuthenticationError",
     "DependencyUnavailableError",
+    "IdempotencyKeyReusedError",
     "InvalidCursorError",
     "InvalidRequestError",
     "PermissionDeniedError",
+    "WriteBackInProgressError",
 ]
 
 
@@ -38,3 +41,23 @@ class AuthenticationError(ApplicationError):
 
 class PermissionDeniedError(ApplicationError):
     """The caller is authenticated but its role does not allow the operation."""
+
+
+class IdempotencyKeyReusedError(ApplicationError):
+    """An Idempotency-Key already used for another request (another offer, kind or org): keys are not
+    recycled, so the second request is refused rather than answered with the first one's result."""
+
+
+class AlreadyWrittenBackError(ApplicationError):
+    """The offer was already written back as that kind under another Idempotency-Key; carries what the
+    CRM holds, so the caller can link to it instead of creating a second record."""
+
+    def __init__(self, message: str, *, write_back_id: str, salesforce_id: str | None) -> None:
+        super().__init__(message)
+        self.write_back_id = write_back_id
+        self.salesforce_id = salesforce_id
+
+
+class WriteBackInProgressError(ApplicationError):
+    """Another request is writing the same offer back right now and did not finish in time to answer
+    this one; retrying in a few seconds returns its result."""

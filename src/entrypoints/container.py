@@ -26,6 +26,7 @@ from entrypoints.providers.models import ModelProvider
 from entrypoints.providers.observability import MetricsProvider, use_case_spans
 from entrypoints.providers.resolution import ResolutionProvider
 from entrypoints.providers.sync import SyncProvider
+from entrypoints.providers.write_back import WriteBackProvider
 from entrypoints.settings import Settings
 
 __all__ = ["SystemClock", "make_container"]
@@ -110,6 +111,7 @@ def make_container(settings: Settings, *extra: Provider) -> AsyncContainer:
         ModelProvider(),
         AuthProvider(),
         JobProvider(),
+        WriteBackProvider(),
         *extra,
     ]
     return make_async_container(*providers, use_case_spans(providers), context={Settings: settings})

@@ -17,7 +17,7 @@ import httpx
 import numpy as np
 import pytest
 import redis
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from tests.integration.api_support import ORGS, add_user, api_settings, bearer, login, seed, serving
 
 from adapters.embedded.services import ServiceUrls
@@ -32,6 +32,7 @@ from adapters.persistence.model_registry import SqlaModelRegistry
 from adapters.persistence.model_tables import recommendations
 from adapters.persistence.recommendation_store import SqlaRecommendationStore
 from adapters.persistence.tables import accounts, opportunities, opportunity_line_items
+from adapters.persistence.write_back_tables import write_backs
 from application.models.scoring import RecommendationBatch
 from domain.access import Role
 from domain.ids import SalesforceId
@@ -505,7 +506,18 @@ async def test_every_route_role_grant_and_method_stays_in_its_orgs(
                         _problem(
                             await client.post(f"{API}/recommendations/{offer_id}/{action}", json=body), 404
                         )
+                    written = await client.post(
+                        f"{API}/recommendations/{offer_id}/write-back",
+                        json={"kind": "task"},
+                        headers={"Idempotency-Key": f"{email}:{offer_id}"},
+                    )
+                    assert _problem(written, 404)["detail"] == f"no recommendation {offer_id!r}"
+                    _problem(await client.get(f"{API}/recommendations/{offer_id}/write-backs"), 404)
                 assert await statuses() == before, f"{email} changed an offer it may not read"
+                async with engine.connect() as connection:
+                    assert (
+                        await connection.execute(select(func.count()).select_from(write_backs))
+                    ).scalar() == 0
 
                 customers_seen = await _walk(client, f"{API}/customers", {"limit": "50"})
                 assert {c["id"] for c in customers_seen} == {
@@ -548,6 +560,7 @@ async def test_every_route_role_grant_and_method_stays_in_its_orgs(
                 f"{API}/recommendations",
                 f"{API}/recommendations/export.csv",
                 f"{API}/recommendations/x",
+                f"{API}/recommendations/x/write-backs",
                 f"{API}/customers",
                 f"{API}/customers/c-amer",
                 f"{API}/customers/c-amer/offers",
@@ -557,6 +570,7 @@ async def test_every_route_role_grant_and_method_stays_in_its_orgs(
                 _problem(await anonymous.get(path), 401)
             for path in (
                 f"{API}/recommendations/x/accept",
+                f"{API}/recommendations/x/write-back",
                 f"{API}/models/rollback",
                 f"{API}/models/m-1/promote",
             ):

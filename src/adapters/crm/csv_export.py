@@ -4,13 +4,13 @@ layout the fake Salesforce seeds from; files are loaded once, on first use."""
 from __future__ import annotations
 
 import csv
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from pathlib import Path
 
 from adapters.crm.canonical import parse_datetime
 from adapters.crm.memory import InMemoryCrmGateway, MemoryTable, standard_field_type
-from application.ports.crm import CrmRecordPage, CrmRequestError, ObjectSchema
+from application.ports.crm import CrmReadOnlyError, CrmRecordPage, CrmRequestError, CrmValue, ObjectSchema
 from domain.errors import InvariantViolationError
 from domain.ids import SalesforceId
 from domain.sync import ApiUsage
@@ -87,6 +87,19 @@ class CsvCrmGateway(InMemoryCrmGateway):
                 yield page
         except (InvariantViolationError, ValueError) as exc:
             raise CrmRequestError(f"{schema.name}.csv: {exc}") from None
+
+    async def create(self, sobject: str, values: Mapping[str, CrmValue]) -> str:
+        """Always raises CrmReadOnlyError: the files are an export, and writing them would reach no one."""
+        raise CrmReadOnlyError(
+            "this org is read from CSV exports, so it is read-only: connect it to Salesforce to create"
+            f" a {sobject} there"
+        )
+
+    async def find_marked(
+        self, sobject: str, marker: str, *, parent_field: str, parent_id: str, since: datetime
+    ) -> str | None:
+        """Nothing is ever written to a CSV org, so nothing carries a marker."""
+        return None
 
     async def limits(self) -> ApiUsage:
         """A CSV org has no API budget; the test is that the folder can be read."""

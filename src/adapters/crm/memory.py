@@ -151,6 +151,24 @@ class InMemoryCrmGateway:
         self.put(sobject, {**values, "Id": record_id})
         return record_id
 
+    async def find_marked(
+        self, sobject: str, marker: str, *, parent_field: str, parent_id: str, since: datetime
+    ) -> str | None:
+        self._spend()
+        table = self._table(sobject)
+        if table is None:
+            return None
+        found = [
+            (parse_datetime(str(row["CreatedDate"])), str(row["Id"]))
+            for row in table.rows.values()
+            if not _deleted(row)
+            and row.get(parent_field) == parent_id
+            and row.get("CreatedDate")
+            and parse_datetime(str(row["CreatedDate"])) >= since
+            and marker in str(row.get("Description") or "")
+        ]
+        return min(found)[1] if found else None
+
     async def close(self) -> None:
         return None
 

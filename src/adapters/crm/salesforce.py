@@ -52,6 +52,8 @@ from application.ports.crm import (
     ObjectSchema,
     OrgCredentials,
 )
+from domain.errors import InvalidIdError
+from domain.ids import SalesforceId
 from domain.sync import ApiUsage, BackoffPolicy
 
 __all__ = ["SalesforceCrmGateway", "login_domain"]
@@ -61,6 +63,9 @@ T = TypeVar("T")
 _LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
 _TRANSIENT_CODES = {"QUERY_TIMEOUT", "SERVER_UNAVAILABLE", "UNKNOWN_EXCEPTION"}
 _TRANSIENT_STATUS = {420, 429, 500, 502, 503, 504}
+# Answers that say the request was turned away before it was processed: only these are safe to send again
+# for a create, which is not idempotent (a reset or a 500 may come after the record was made).
+_NOT_PROCESSED_STATUS = {420, 429, 503}
 API_VERSION = "59.0"
 _JSON = msgspec.json.Decoder()
 # Salesforce began in 1999: no record is stamped earlier, so an open window can start here when split.
@@ -184,6 +189,15 @@ def _translate(error: Exception) -> CrmError:
 
 def _query(sf: Salesforce, *, soql: str) -> Any:
     return sf.query(soql)
+
+
+def _query_every(sf: Salesforce, *, soql: str) -> Any:
+    return sf.query_all(soql)
+
+
+def _not_processed(error: Exception) -> bool:
+    """True when the CRM answered that it did not process the request (so sending it again is safe)."""
+    return isinstance(error, SalesforceError) and error.status in _NOT_PROCESSED_STATUS
 
 
 def _decode(response: requests.Response) -> Any:
@@ -328,9 +342,16 @@ class SalesforceCrmGateway:
         except Exception as error:
             raise _FailedAttemptError(error, self._hints.retry_after_s) from error
 
-    async def _call(self, work: Callable[[Salesforce], T], *, split_on_timeout: bool = False) -> T:
+    async def _call(
+        self,
+        work: Callable[[Salesforce], T],
+        *,
+        split_on_timeout: bool = False,
+        may_retry: Callable[[Exception], bool] | None = None,
+    ) -> T:
         """Run `work(client)` in the pool; retry transient failures with backoff (never sooner than a
-        Retry-After asks), translate the rest."""
+        Retry-After asks), translate the rest. `may_retry` narrows which transient failures are tried
+        again (a create only when the CRM says it did not process the request)."""
         loop = asyncio.get_running_loop()
         retry = 0
         while True:
@@ -351,6 +372,8 @@ class SalesforceCrmGateway:
                 translated = _translate(error)
                 retry += 1
                 if not isinstance(translated, CrmTransientError) or retry >= self._backoff.attempts:
+                    raise translated from None
+                if may_retry is not None and not may_retry(error):
                     raise translated from None
                 if isinstance(translated, CrmQueryExpiredError):
                     raise translated from None  # the same locator stays dead: the caller restarts
@@ -404,9 +427,27 @@ class SalesforceCrmGateway:
     async def create(self, sobject: str, values: Mapping[str, CrmValue]) -> str:
         body = json.dumps(dict(values))
         result = await self._call(
-            lambda sf: sf.restful(f"sobjects/{sobject}/", method="POST", data=body) or {}
+            lambda sf: sf.restful(f"sobjects/{sobject}/", method="POST", data=body) or {},
+            may_retry=_not_processed,
         )
         return str(result["id"])
+
+    async def find_marked(
+        self, sobject: str, marker: str, *, parent_field: str, parent_id: str, since: datetime
+    ) -> str | None:
+        try:
+            parent = SalesforceId.parse(parent_id).value  # only an id goes into the SOQL text
+        except InvalidIdError:
+            raise CrmRequestError(f"not a Salesforce id: {parent_id!r}") from None
+        soql = (
+            f"SELECT Id, Description FROM {sobject} WHERE {parent_field} = '{parent}'"  # noqa: S608 - ours
+            f" AND CreatedDate >= {soql_datetime(since)} ORDER BY CreatedDate ASC, Id ASC"
+        )
+        result = await self._call(functools.partial(_query_every, soql=soql))
+        for record in result.get("records", []):
+            if marker in str(record.get("Description") or ""):
+                return str(record["Id"])
+        return None
 
     async def close(self) -> None:
         self._session.close()

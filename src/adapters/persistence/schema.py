@@ -9,6 +9,7 @@ from adapters.persistence import (
     job_tables,
     model_tables,
     tables,
+    write_back_tables,
 )
 from adapters.persistence.tables import metadata
 
@@ -20,4 +21,5 @@ __all__ = [
     "metadata",
     "model_tables",
     "tables",
+    "write_back_tables",
 ]

@@ -19,6 +19,7 @@ __all__ = [
     "CrmInvalidFieldError",
     "CrmLimitExceededError",
     "CrmQueryExpiredError",
+    "CrmReadOnlyError",
     "CrmRecord",
     "CrmRecordPage",
     "CrmRequestError",
@@ -56,6 +57,10 @@ class CrmAuthError(CrmError):
 
 class CrmRequestError(CrmError):
     """A request the CRM rejects for good (a 400 other than INVALID_FIELD, a 403, 404): never retried."""
+
+
+class CrmReadOnlyError(CrmRequestError):
+    """The org cannot be written to (a CSV export is a copy, not the CRM): nothing was created."""
 
 
 class CrmInvalidFieldError(CrmRequestError):
@@ -241,7 +246,19 @@ class CrmGateway(Protocol):
         ...
 
     async def create(self, sobject: str, values: Mapping[str, CrmValue]) -> str:
-        """Create one record and return its 18-character id."""
+        """Create one record and return its 18-character id. Raises CrmReadOnlyError for an org that
+        cannot be written to."""
+        ...
+
+    async def find_marked(
+        self, sobject: str, marker: str, *, parent_field: str, parent_id: str, since: datetime
+    ) -> str | None:
+        """The id of a live `sobject` record whose Description contains `marker`, among those whose
+        `parent_field` is `parent_id` and that were created at or after `since`; None when there is none.
+
+        How a write interrupted after the CRM created the record finds it again instead of creating a
+        second one (Description cannot be filtered on in SOQL, so the parent and the time narrow it).
+        """
         ...
 
     async def close(self) -> None:

@@ -22,6 +22,7 @@ from entrypoints.http.recommendations import RecommendationController
 from entrypoints.http.security import BEARER, SECURITY_COMPONENTS, authenticated, principal_dependency
 from entrypoints.http.telemetry import metrics, telemetry
 from entrypoints.http.users import UserController
+from entrypoints.http.write_backs import WriteBackController
 from entrypoints.settings import Settings
 
 __all__ = ["create_app"]
@@ -46,6 +47,7 @@ def create_app(settings: Settings) -> Litestar:
             OrgController,
             UserController,
             RecommendationController,
+            WriteBackController,
             CustomerController,
             ModelController,
             FeatureController,

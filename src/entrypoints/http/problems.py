@@ -12,12 +12,15 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from application.errors import (
+    AlreadyWrittenBackError,
     AuthenticationError,
     DependencyUnavailableError,
+    IdempotencyKeyReusedError,
     InvalidRequestError,
     PermissionDeniedError,
+    WriteBackInProgressError,
 )
-from application.ports.crm import CrmError
+from application.ports.crm import CrmError, CrmReadOnlyError
 from domain.errors import (
     ConflictError,
     DomainError,
@@ -120,6 +123,36 @@ def _crm(request: Request[Any, Any, Any], exc: CrmError) -> Response[dict[str, A
     return problem(502, "The CRM refused", str(exc), "crm-error", instance=request.url.path)
 
 
+def _read_only(request: Request[Any, Any, Any], exc: CrmReadOnlyError) -> Response[dict[str, Any]]:
+    return problem(409, "The org is read-only", str(exc), "read-only-org", instance=request.url.path)
+
+
+def _key_reused(request: Request[Any, Any, Any], exc: IdempotencyKeyReusedError) -> Response[dict[str, Any]]:
+    return problem(
+        422, "Idempotency-Key reused", str(exc), "idempotency-key-reused", instance=request.url.path
+    )
+
+
+def _written_back(request: Request[Any, Any, Any], exc: AlreadyWrittenBackError) -> Response[dict[str, Any]]:
+    return problem(
+        409,
+        "Already written back",
+        str(exc),
+        "already-written-back",
+        instance=request.url.path,
+        write_back_id=exc.write_back_id,
+        salesforce_id=exc.salesforce_id,
+    )
+
+
+def _in_progress(request: Request[Any, Any, Any], exc: WriteBackInProgressError) -> Response[dict[str, Any]]:
+    response = problem(
+        409, "Write-back in progress", str(exc), "write-back-in-progress", instance=request.url.path
+    )
+    response.headers["Retry-After"] = "2"
+    return response
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     _log.error("unhandled error", exc_info=exc, extra={"path": request.url.path, "method": request.method})
     return problem(
@@ -140,6 +173,10 @@ exception_handlers: ExceptionHandlersMap = {
     DomainError: _domain,
     DependencyUnavailableError: _unavailable,
     CrmError: _crm,
+    CrmReadOnlyError: _read_only,
+    IdempotencyKeyReusedError: _key_reused,
+    AlreadyWrittenBackError: _written_back,
+    WriteBackInProgressError: _in_progress,
     DBAPIError: _database,
     PoolTimeoutError: _pool_exhausted,
     Exception: _unexpected,

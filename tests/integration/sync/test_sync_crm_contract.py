@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,8 @@ from tests.integration.sync.sync_support import FAST_BACKOFF, credentials_for
 from adapters.crm.csv_export import CsvCrmGateway
 from adapters.crm.memory import InMemoryCrmGateway, MemoryTable
 from adapters.crm.salesforce import SalesforceCrmGateway
-from application.ports.crm import CrmGateway, CrmInvalidFieldError, CrmRecord
+from application.ports.crm import CrmGateway, CrmInvalidFieldError, CrmReadOnlyError, CrmRecord
+from domain.ids import SalesforceId
 from simulators.salesforce import FakeSalesforceAdapter, FakeSalesforceServer, ServerSettings
 from simulators.salesforce.generator import CsvSink, GroupSpec, MemorySink, generate_company_group
 
@@ -128,3 +129,52 @@ async def test_an_unknown_field_is_invalid_field(gateway: CrmGateway) -> None:
     broken = type(schema)(schema.name, {**schema.fields, "NoSuchField__c": "string"})
     with pytest.raises(CrmInvalidFieldError):
         [page async for page in gateway.changes(broken, None)]
+
+
+@pytest.mark.parametrize("adapter", ["salesforce", "memory"])
+async def test_a_created_record_is_found_again_by_its_marker(adapter: str, tmp_path: Path) -> None:
+    sink = MemorySink()
+    generate_company_group(GroupSpec(orgs=1, accounts=3, seed=9), sink)
+    with FakeSalesforceServer(sink.orgs(), ServerSettings(page_size=40)) as own:  # written to: its own org
+        with own.lock:
+            account = own.org("bu1").data.tables["Account"].rows[0][0]
+        pool = ThreadPoolExecutor(max_workers=2)
+        gateway: CrmGateway = (
+            SalesforceCrmGateway(
+                credentials_for(own.org("bu1")), pool, timeout_s=10, backoff=FAST_BACKOFF,
+                mount=FakeSalesforceAdapter(own.host_map()),
+            )
+            if adapter == "salesforce"
+            else _memory(own)
+        )  # fmt: skip
+        try:
+            before = datetime.now(UTC) - timedelta(minutes=5)
+            marker = "[xsell write-back 0b6f2c58]"
+            values = {"Subject": "Call about Analytics", "WhatId": account, "Status": "Not Started",
+                      "Priority": "Normal", "Description": f"Why: peers bought it.\n{marker}"}  # fmt: skip
+            created = await gateway.create("Task", values)
+            found = await gateway.find_marked(
+                "Task", marker, parent_field="WhatId", parent_id=account, since=before
+            )
+            assert found == created
+            assert await gateway.find_marked(
+                "Task", "[xsell write-back other]", parent_field="WhatId", parent_id=account, since=before
+            ) is None  # fmt: skip
+            later = datetime.now(UTC) + timedelta(hours=1)
+            assert await gateway.find_marked(
+                "Task", marker, parent_field="WhatId", parent_id=account, since=later
+            ) is None  # fmt: skip
+        finally:
+            await gateway.close()
+            pool.shutdown(wait=False)
+
+
+async def test_a_csv_org_is_read_only(csv_folder: Path) -> None:
+    gateway = CsvCrmGateway(csv_folder)
+    with pytest.raises(CrmReadOnlyError, match="read-only"):
+        await gateway.create("Task", {"Subject": "Call"})
+    since = datetime.now(UTC) - timedelta(days=1)
+    account = SalesforceId.parse("001000000000001").value
+    assert (
+        await gateway.find_marked("Task", "m", parent_field="WhatId", parent_id=account, since=since) is None
+    )
