@@ -21,7 +21,7 @@ from application.models.recommendation_query import RecommendationQuery
 from application.ports.cache import Cache
 from entrypoints.http.recommendation_schemas import RecommendationPage
 
-__all__ = ["GENERATION_KEY", "cached_page"]
+__all__ = ["GENERATION_KEY", "cache_key", "cached_page"]
 
 # Cache keys are relative to the cache's namespace (`xsell:`); the provider bumps the same key.
 GENERATION_KEY = "cache:recommendations:generation"
@@ -29,7 +29,7 @@ _TTL_SECONDS = 60
 _log = logging.getLogger("xsell.http")
 
 
-def _key(generation: bytes | None, query: RecommendationQuery, paging: dict[str, Any]) -> str:
+def cache_key(generation: bytes | None, query: RecommendationQuery, paging: dict[str, Any]) -> str:
     # The query holds the caller's org scope (`readable`, None for admins) with every filter.
     fields = {**{f.name: getattr(query, f.name) for f in dataclasses.fields(query)}, **paging}
     described = {k: sorted(map(str, v)) if isinstance(v, frozenset) else v for k, v in fields.items()}
@@ -46,7 +46,7 @@ async def cached_page(
     """The page (`paging`: limit and cursor) of `query`, from the cache when it holds the current one."""
     try:
         (generation,) = await cache.get_many([GENERATION_KEY])
-        key = _key(generation, query, paging)
+        key = cache_key(generation, query, paging)
         (hit,) = await cache.get_many([key])
     except (RedisError, OSError) as exc:
         _log.warning("recommendation cache unavailable, answering uncached: %s", type(exc).__name__)
