@@ -1,4 +1,8 @@
-"""Real services for integration tests: one embedded PostgreSQL and Redis per run, a new database per test."""
+"""Real services for integration tests: one embedded PostgreSQL and Redis per run, a new database per test.
+
+Also the canary scan (tests/integration/canaries.py): every test's captured output and logs, and the Redis
+after every test that used it, are searched for the canary secrets; a test that leaks one errors.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,13 @@ from pathlib import Path
 import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
-from tests.integration.fault_report import fault_report, pytest_terminal_summary
+from tests.integration.canaries import CANARIES
+from tests.integration.fault_report import fault_report, write_fault_report
 
 from adapters.embedded.services import ServiceUrls, running_services
 from adapters.persistence.migrations import upgrade
 
-__all__ = ["fault_report", "pytest_terminal_summary"]  # the fault report's fixture and table, for every test
+__all__ = ["fault_report"]  # the fault report's fixture, for every test
 
 
 @pytest.fixture(scope="session")
@@ -49,9 +54,7 @@ async def _admin(database_url: str, statement: str) -> None:
         await connection.close()
 
 
-@pytest.fixture
-def empty_database_url(services: ServiceUrls) -> Iterator[str]:
-    """A new, empty database on the shared server, dropped after the test."""
+def _new_database(services: ServiceUrls) -> Iterator[str]:
     name = f"t_{uuid.uuid4().hex[:12]}"
     asyncio.run(_admin(services.database_url, f'CREATE DATABASE "{name}"'))
     yield make_url(services.database_url).set(database=name).render_as_string(hide_password=False)
@@ -59,7 +62,59 @@ def empty_database_url(services: ServiceUrls) -> Iterator[str]:
 
 
 @pytest.fixture
+def empty_database_url(services: ServiceUrls) -> Iterator[str]:
+    """A new, empty database on the shared server, dropped after the test."""
+    yield from _new_database(services)
+
+
+@pytest.fixture
 def database_url(empty_database_url: str) -> str:
     """A fresh database with every migration applied."""
     upgrade(empty_database_url)
     return empty_database_url
+
+
+@pytest.fixture(scope="module")
+def module_database_url(services: ServiceUrls) -> Iterator[str]:
+    """A migrated database shared by one module's tests (for seeding once what many tests only read)."""
+    for url in _new_database(services):
+        upgrade(url)
+        yield url
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # Sections accumulate over setup, call and teardown: scan only the phase this report is about.
+    for title, text in report.sections:
+        if title.endswith(f" {report.when}"):
+            CANARIES.scan(f"{title.lower()} of {report.nodeid}", text)
+
+
+@pytest.fixture(autouse=True)
+def no_canary_leaks(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Errors the test when a canary secret showed up in its output, its responses or the Redis."""
+    before = len(CANARIES.leaks)
+    yield
+    if "services" in request.fixturenames:
+        services: ServiceUrls = request.getfixturevalue("services")
+        CANARIES.scan_redis(services.redis_url, request.node.nodeid)
+    leaks = CANARIES.leaks[before:]
+    if request.node.get_closest_marker("canary_planted"):
+        del CANARIES.leaks[before:]  # the scan's own test puts canaries there on purpose
+        return
+    assert not leaks, f"canary secrets leaked: {leaks}"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    write_fault_report(terminalreporter)
+    # Leaks seen after a test's own check (in its teardown output) are reported here, and fail the run.
+    if CANARIES.leaks:
+        terminalreporter.section("canary secrets leaked", red=True)
+        for leak in CANARIES.leaks:
+            terminalreporter.line(f"{leak.canary} in {leak.where}")
+    elif CANARIES.scanned:
+        terminalreporter.line("canary scan: 0 canary secrets in logs, responses and Redis")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if CANARIES.leaks and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

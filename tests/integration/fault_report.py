@@ -27,7 +27,7 @@ def fault_report(request: pytest.FixtureRequest) -> FaultRecord:
     return record
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+def write_fault_report(terminalreporter: pytest.TerminalReporter) -> None:
     if not _REPORT:
         return
     terminalreporter.section("fault injection")

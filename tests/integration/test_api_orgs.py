@@ -14,7 +14,16 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import insert, text
-from tests.integration.api_support import ORGS, add_user, api_settings, bearer, login, seed, serving
+from tests.integration.api_support import (
+    CANARY_CRM_SECRET,
+    ORGS,
+    add_user,
+    api_settings,
+    bearer,
+    login,
+    seed,
+    serving,
+)
 
 from adapters.embedded.services import ServiceUrls
 from adapters.persistence.engine import create_engine
@@ -26,7 +35,7 @@ from simulators.salesforce.generator import GroupSpec, MemorySink, generate_comp
 
 API = "/api/v1"
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
-CANARY = "CANARY-sf-secret-7f3a9c"
+CANARY = CANARY_CRM_SECRET
 
 USERS: dict[str, tuple[Role, tuple[str, ...]]] = {
     "admin@example.com": (Role.ADMIN, ()),

@@ -12,20 +12,39 @@ from entrypoints.http.access_log import access_log
 from entrypoints.http.accounts import AccountController
 from entrypoints.http.auth import AuthController
 from entrypoints.http.customers import CustomerController
+from entrypoints.http.guards import no_nul_characters
 from entrypoints.http.health import health, ready
 from entrypoints.http.jobs import JobController, OrgSyncController
 from entrypoints.http.models import FeatureController, ModelController
 from entrypoints.http.orgs import OrgController
-from entrypoints.http.problems import exception_handlers
-from entrypoints.http.rate_limits import per_principal_limit, rate_limit_headers
+from entrypoints.http.problems import ProblemGuards, declare_problems, exception_handlers
+from entrypoints.http.rate_limits import (
+    per_client_limit,
+    per_client_login_limit,
+    per_principal_limit,
+    rate_limit_headers,
+)
 from entrypoints.http.recommendations import RecommendationController
-from entrypoints.http.security import BEARER, SECURITY_COMPONENTS, authenticated, principal_dependency
+from entrypoints.http.security import (
+    BEARER,
+    SECURITY_COMPONENTS,
+    admin_only,
+    admin_or_analyst,
+    authenticated,
+    principal_dependency,
+)
 from entrypoints.http.telemetry import metrics, telemetry
 from entrypoints.http.users import UserController
 from entrypoints.http.write_backs import WriteBackController
 from entrypoints.settings import Settings
 
 __all__ = ["create_app"]
+
+_PROBLEM_GUARDS = ProblemGuards(
+    authenticated=authenticated,
+    role=frozenset({admin_only, admin_or_analyst}),
+    limited=frozenset({per_principal_limit, per_client_limit, per_client_login_limit}),
+)
 
 _MAX_BODY_BYTES = 1_048_576  # 1 MiB: larger bodies answer 413 before any handler reads them (RL-4)
 
@@ -60,6 +79,7 @@ def create_app(settings: Settings) -> Litestar:
     )
     app = Litestar(
         route_handlers=[health, ready, metrics, AuthController, protected],
+        guards=[no_nul_characters],
         exception_handlers=exception_handlers,
         middleware=[telemetry, access_log],
         before_send=[rate_limit_headers],
@@ -76,5 +96,6 @@ def create_app(settings: Settings) -> Litestar:
         logging_config=None,  # logging is set up once, by adapters.observability.logging
         debug=False,
     )
+    declare_problems(app, _PROBLEM_GUARDS)
     setup_dishka(container, app)
     return app

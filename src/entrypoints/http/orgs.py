@@ -5,8 +5,6 @@ from __future__ import annotations
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, delete, get, post, put
 from litestar.di import NamedDependency
-from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Example
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -24,28 +22,12 @@ from entrypoints.http.org_schemas import (
     ScheduleIn,
     ScheduleOut,
 )
+from entrypoints.http.problems import problem_responses
 from entrypoints.http.security import admin_only
 
 __all__ = ["OrgController"]
 
-_CRM_FAILED = {
-    502: ResponseSpec(
-        data_container=dict,
-        description="The CRM refused the login or the limits call; `detail` gives the reason, no secret.",
-        media_type="application/problem+json",
-        generate_examples=False,
-        examples=[
-            Example(
-                value={
-                    "type": "https://xsell.dev/problems/crm-error",
-                    "title": "The CRM refused",
-                    "status": 502,
-                    "detail": "INVALID_LOGIN: authentication failure",
-                }
-            )
-        ],
-    )
-}
+_CRM_FAILED = problem_responses(502)
 
 
 class OrgController(Controller):

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from litestar import Request, Response
+import msgspec
+from litestar import Litestar, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.types import ExceptionHandlersMap
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
+from litestar.routes import HTTPRoute
+from litestar.types import ExceptionHandlersMap, Guard
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -29,7 +36,15 @@ from domain.errors import (
     NotFoundError,
 )
 
-__all__ = ["PROBLEM_JSON", "exception_handlers", "problem"]
+__all__ = [
+    "PROBLEM_JSON",
+    "Problem",
+    "ProblemGuards",
+    "declare_problems",
+    "exception_handlers",
+    "problem",
+    "problem_responses",
+]
 
 PROBLEM_JSON = "application/problem+json"
 _TYPE_BASE = "https://xsell.dev/problems/"
@@ -44,6 +59,130 @@ def problem(
         body["detail"] = detail
     body.update({key: value for key, value in extra.items() if value is not None})
     return Response(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+class Problem(msgspec.Struct, frozen=True, kw_only=True):
+    """An RFC 9457 problem: `type` names the kind, `title` says it for people, `detail` this occurrence."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+# status -> (kind, title, when it is answered, an example detail)
+_DOCUMENTED: dict[int, tuple[str, str, str, str]] = {
+    400: (
+        "invalid-request",
+        "Invalid request",
+        "A parameter or the body is malformed or breaks a limit; `errors` lists each problem.",
+        "Validation failed for GET /api/v1/recommendations",
+    ),
+    401: (
+        "unauthenticated",
+        "Not authenticated",
+        "No valid credentials: one answer for every reason (missing, expired, revoked, wrong).",
+        "sign in again",
+    ),
+    403: ("forbidden", "Forbidden", "The caller's role does not allow this.", "this needs the admin role"),
+    404: (
+        "not-found",
+        "Not found",
+        "No such resource, or one the caller may not read (both answer alike).",
+        "no such org",
+    ),
+    409: (
+        "conflict",
+        "Conflict",
+        "The resource's current state does not allow this (taken, already decided).",
+        "the offer was already decided",
+    ),
+    413: ("413", "Request Entity Too Large", "The body is larger than 1 MiB.", ""),
+    422: (
+        "business-rule",
+        "Request breaks a business rule",
+        "The request is well formed but a business rule refuses it.",
+        "the amount must be positive",
+    ),
+    429: (
+        "429",
+        "Too many requests",
+        "The caller's rate limit is spent; `Retry-After` and `RateLimit-*` say when it refills.",
+        "",
+    ),
+    502: (
+        "crm-error",
+        "The CRM refused",
+        "The CRM refused the login or the call; `detail` gives its reason, never a secret.",
+        "INVALID_LOGIN: authentication failure",
+    ),
+    503: (
+        "unavailable",
+        "Service temporarily unavailable",
+        "A dependency (database, Redis) cannot be reached; retry after `Retry-After` seconds.",
+        "the database is unavailable",
+    ),
+}
+
+
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI responses for these problem statuses (each a problem+json document with an example)."""
+    responses = {}
+    for status in statuses:
+        kind, title, description, detail = _DOCUMENTED[status]
+        example: dict[str, Any] = {"type": _TYPE_BASE + kind, "title": title, "status": status}
+        if detail:
+            example["detail"] = detail
+        responses[status] = ResponseSpec(
+            data_container=Problem,
+            description=description,
+            media_type=PROBLEM_JSON,
+            generate_examples=False,
+            examples=[Example(value=example)],
+        )
+    return responses
+
+
+def _statuses(route: HTTPRoute, handler: HTTPRouteHandler, guards: ProblemGuards) -> list[int]:
+    resolved = set(handler.resolve_guards())
+    statuses = [400, 503]
+    if guards.authenticated in resolved:
+        statuses.append(401)
+    if resolved & guards.role:
+        statuses.append(403)
+    if resolved & guards.limited:
+        statuses.append(429)
+    if route.path_parameters or guards.authenticated in resolved:
+        statuses.append(404)  # an unknown id, in the path or in a filter, and one the caller may not read
+    if handler.http_methods & {"POST", "PUT", "PATCH"}:
+        statuses.append(413)
+    if handler.http_methods & {"POST", "PUT", "PATCH", "DELETE"}:
+        statuses += [409, 422]  # state conflicts and business rules are checked on writes
+    return statuses
+
+
+@dataclass(frozen=True)
+class ProblemGuards:
+    """The guards that decide which problems a route can answer."""
+
+    authenticated: Guard  # 401 without a valid token
+    role: frozenset[Guard]  # 403 for the wrong role
+    limited: frozenset[Guard]  # 429 when a rate limit is spent
+
+
+def declare_problems(app: Litestar, guards: ProblemGuards) -> None:
+    """Declares on every /api route the problems it can answer, so the OpenAPI document lists them all:
+    400 and 503 everywhere, 401/403/429 behind the guards that answer them, 404 with path parameters or
+    behind authentication (ids in filters), 413
+    with a body, 409 and 422 on writes. A route's own `responses` (401 on sign-in, 502) are kept and win."""
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or not route.path.startswith("/api/"):
+            continue
+        for handler in route.route_handlers:
+            own: Mapping[int, ResponseSpec] = handler.responses or {}
+            handler.responses = {**problem_responses(*_statuses(route, handler, guards)), **own}
 
 
 def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:

@@ -79,7 +79,7 @@ Industry = Annotated[
 ]
 MinProbability = Annotated[float | None, Parameter(ge=0, le=1, description="Lowest probability (0-1).")]
 MinValue = Annotated[
-    float | None, Parameter(ge=0, le=1e18, description="Lowest expected value, in the offer's own currency.")
+    float | None, Parameter(ge=0, lt=1e18, description="Lowest expected value, in the offer's own currency.")
 ]
 Statuses = Annotated[
     list[RecommendationStatus] | None,
