@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domain.crosswalk import MappingSource, ProductCrosswalk
 from domain.errors import InvariantViolationError
@@ -174,3 +176,57 @@ def test_family_deals_read_opportunities_through_the_crosswalk_in_every_org() ->
         "data": SuppressionReason.OWNED,
         "crm": SuppressionReason.OPEN,
     }
+
+
+# -- properties --------------------------------------------------------------------------------------
+
+_DEALS = st.lists(
+    st.builds(
+        FamilyDeal,
+        family_id=st.sampled_from(["crm", "erp", "hr"]),
+        org_id=st.sampled_from(["amer", "emea"]),
+        opportunity_id=st.integers(1, 99).map(lambda n: f"006A0000000{n:04d}"),
+        status=st.sampled_from(list(OpportunityStatus)),
+        close_date=st.dates(date(2024, 1, 1), date(2026, 12, 31)),
+    ),
+    max_size=12,
+)
+_PROPERTIES = settings(max_examples=300, derandomize=True, deadline=None)
+
+
+@_PROPERTIES
+@given(_DEALS, st.data())
+def test_the_answer_does_not_depend_on_the_order_of_the_deals(
+    deals: list[FamilyDeal], data: st.DataObject
+) -> None:
+    policy = SuppressionPolicy()
+    shuffled = data.draw(st.permutations(deals))
+    assert policy.suppressed_families(shuffled, as_of=AS_OF) == policy.suppressed_families(deals, as_of=AS_OF)
+
+
+@_PROPERTIES
+@given(_DEALS)
+def test_a_family_is_suppressed_exactly_when_one_of_its_deals_gives_a_reason(deals: list[FamilyDeal]) -> None:
+    policy = SuppressionPolicy()
+    cutoff = AS_OF - timedelta(days=policy.lost_window_days)
+    suppressed = policy.suppressed_families(deals, as_of=AS_OF)
+    for family in {"crm", "erp", "hr"}:
+        own = [d for d in deals if d.family_id == family]
+        owned = any(d.status is OpportunityStatus.WON for d in own)
+        open_ = any(d.status is OpportunityStatus.OPEN for d in own)
+        lost = any(d.status is OpportunityStatus.LOST and d.close_date >= cutoff for d in own)
+        expected = (
+            SuppressionReason.OWNED if owned
+            else SuppressionReason.OPEN if open_
+            else SuppressionReason.LOST_RECENTLY if lost
+            else None
+        )  # fmt: skip
+        found = suppressed.get(family)
+        assert (found.reason if found else None) is expected
+        assert policy.reason_for(family, deals, as_of=AS_OF) == found
+        if found is not None:  # the cited deal is one of the family's own, giving that reason
+            assert any(
+                (d.org_id, d.opportunity_id, d.close_date)
+                == (found.org_id, found.opportunity_id, found.close_date)
+                for d in own
+            )
