@@ -13,9 +13,11 @@ from entrypoints.http.accounts import AccountController
 from entrypoints.http.auth import AuthController
 from entrypoints.http.customers import CustomerController
 from entrypoints.http.health import health, ready
+from entrypoints.http.matches import CustomerChangeController, MatchController
 from entrypoints.http.models import FeatureController, ModelController
 from entrypoints.http.orgs import OrgController
 from entrypoints.http.problems import exception_handlers
+from entrypoints.http.products import ProductController, ProductFamilyController
 from entrypoints.http.rate_limits import per_principal_limit, rate_limit_headers
 from entrypoints.http.recommendations import RecommendationController
 from entrypoints.http.security import BEARER, SECURITY_COMPONENTS, authenticated, principal_dependency
@@ -46,6 +48,10 @@ def create_app(settings: Settings) -> Litestar:
             UserController,
             RecommendationController,
             CustomerController,
+            CustomerChangeController,
+            MatchController,
+            ProductFamilyController,
+            ProductController,
             ModelController,
             FeatureController,
         ],
