@@ -14,6 +14,7 @@ from domain.ids import SalesforceId
 from domain.resolution.model import FieldEvidence
 
 __all__ = [
+    "PRINTABLE",
     "AccountRefIn",
     "AccountRefOut",
     "CustomerChangeOut",
@@ -28,15 +29,20 @@ __all__ = [
     "SplitIn",
 ]
 
-_ORG_ID = msgspec.Meta(min_length=1, max_length=64, description="The org's id in xsell.", examples=["emea"])
+# Ids are printable text: a control character (NUL above all, which PostgreSQL cannot store) is a 400.
+PRINTABLE = "^[^\\x00-\\x1f\\x7f]+$"
+_ORG_ID = msgspec.Meta(
+    min_length=1, max_length=64, pattern=PRINTABLE, description="The org's id in xsell.", examples=["emea"]
+)
 _ACCOUNT_ID = msgspec.Meta(
     min_length=1,
     max_length=18,
+    pattern=PRINTABLE,
     description="The CRM's 15- or 18-character Account id (a malformed id answers 422).",
     examples=["0015g00000AbCdEAAV"],
 )
 _CUSTOMER_ID = msgspec.Meta(
-    min_length=1, max_length=64, description="Resolved customer id.", examples=["c-5f0c2a"]
+    min_length=1, max_length=64, pattern=PRINTABLE, description="Resolved customer id.", examples=["c-5f0c2a"]
 )
 
 

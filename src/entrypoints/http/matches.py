@@ -7,7 +7,7 @@ from typing import Annotated
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import JSONBody, Parameter, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from application.resolution.review import (
@@ -21,6 +21,7 @@ from application.resolution.review import (
 from domain.access import Principal
 from entrypoints.http.guards import known_query_only
 from entrypoints.http.match_schemas import (
+    PRINTABLE,
     CustomerChangeOut,
     MatchDecisionIn,
     MatchDecisionOut,
@@ -35,6 +36,12 @@ from entrypoints.http.security import admin_or_analyst
 
 __all__ = ["CustomerChangeController", "MatchController"]
 
+_CustomerId = Annotated[
+    str, PathParameter(max_length=128, pattern=PRINTABLE, description="A resolved customer's id.")
+]
+_ChangeId = Annotated[
+    str, PathParameter(max_length=128, pattern=PRINTABLE, description="A merge's or split's change id.")
+]
 _WRITE = (
     " Needs the admin or analyst role (403 otherwise) and a grant on every org the change touches:"
     " anything reaching outside the caller's grants answers 404, exactly like an unknown id."
@@ -141,7 +148,7 @@ class CustomerChangeController(Controller):
     @inject
     async def merge_customers(
         self,
-        customer_id: FromPath[str],
+        customer_id: _CustomerId,
         data: JSONBody[MergeIn],
         use_case: FromDishka[MergeCustomers],
         principal: NamedDependency[Principal],
@@ -163,7 +170,7 @@ class CustomerChangeController(Controller):
     @inject
     async def split_customer(
         self,
-        customer_id: FromPath[str],
+        customer_id: _CustomerId,
         data: JSONBody[SplitIn],
         use_case: FromDishka[SplitCustomer],
         principal: NamedDependency[Principal],
@@ -188,7 +195,7 @@ class CustomerChangeController(Controller):
     @inject
     async def undo_change(
         self,
-        change_id: FromPath[str],
+        change_id: _ChangeId,
         use_case: FromDishka[UndoCustomerChange],
         principal: NamedDependency[Principal],
     ) -> CustomerChangeOut:

@@ -10,6 +10,7 @@ import msgspec
 from application.resolution.crosswalk import CrosswalkRow
 from domain.crosswalk import FamilyMapping, MappingSource
 from domain.product_family import ProductFamily
+from entrypoints.http.match_schemas import PRINTABLE
 
 __all__ = [
     "FamilyAssignmentIn",
@@ -51,11 +52,22 @@ class NewProductFamilyIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
 
     id: Annotated[
         str,
-        msgspec.Meta(min_length=1, max_length=64, description=_FAMILY_ID.description, examples=["analytics"]),
+        msgspec.Meta(
+            min_length=1,
+            max_length=64,
+            pattern=PRINTABLE,
+            description=_FAMILY_ID.description,
+            examples=["analytics"],
+        ),
     ]
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200, examples=["Analytics"])]
+    name: Annotated[
+        str, msgspec.Meta(min_length=1, max_length=200, pattern=PRINTABLE, examples=["Analytics"])
+    ]
     description: Annotated[
-        str, msgspec.Meta(max_length=2000, examples=["Dashboards, reporting and BI add-ons"])
+        str,
+        msgspec.Meta(
+            max_length=2000, pattern="^[^\\x00]*$", examples=["Dashboards, reporting and BI add-ons"]
+        ),
     ] = ""
 
 
@@ -131,4 +143,7 @@ class FamilyAssignmentIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     """The family a person puts the product in; null for none (a fee, a service). It stays so on every
     later suggestion run."""
 
-    family_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64, examples=["analytics"])] | None
+    family_id: (
+        Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=PRINTABLE, examples=["analytics"])]
+        | None
+    )
