@@ -12,9 +12,9 @@ from domain.account import AccountKey
 from domain.customer import ChangeKind, CustomerChange
 from domain.ids import SalesforceId
 from domain.resolution.model import FieldEvidence
+from entrypoints.http.path_params import PRINTABLE
 
 __all__ = [
-    "PRINTABLE",
     "AccountRefIn",
     "AccountRefOut",
     "CustomerChangeOut",
@@ -29,8 +29,6 @@ __all__ = [
     "SplitIn",
 ]
 
-# Ids are printable text: a control character (NUL above all, which PostgreSQL cannot store) is a 400.
-PRINTABLE = "^[^\\x00-\\x1f\\x7f]+$"
 _ORG_ID = msgspec.Meta(
     min_length=1, max_length=64, pattern=PRINTABLE, description="The org's id in xsell.", examples=["emea"]
 )

@@ -7,7 +7,7 @@ from typing import Annotated
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, Parameter, PathParameter
+from litestar.params import JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from application.resolution.review import (
@@ -21,7 +21,6 @@ from application.resolution.review import (
 from domain.access import Principal
 from entrypoints.http.guards import known_query_only
 from entrypoints.http.match_schemas import (
-    PRINTABLE,
     CustomerChangeOut,
     MatchDecisionIn,
     MatchDecisionOut,
@@ -31,17 +30,12 @@ from entrypoints.http.match_schemas import (
     MergeIn,
     SplitIn,
 )
+from entrypoints.http.path_params import ChangeId, CustomerId
 from entrypoints.http.problem_specs import problem_responses
 from entrypoints.http.security import admin_or_analyst
 
 __all__ = ["CustomerChangeController", "MatchController"]
 
-_CustomerId = Annotated[
-    str, PathParameter(max_length=128, pattern=PRINTABLE, description="A resolved customer's id.")
-]
-_ChangeId = Annotated[
-    str, PathParameter(max_length=128, pattern=PRINTABLE, description="A merge's or split's change id.")
-]
 _WRITE = (
     " Needs the admin or analyst role (403 otherwise) and a grant on every org the change touches:"
     " anything reaching outside the caller's grants answers 404, exactly like an unknown id."
@@ -148,7 +142,7 @@ class CustomerChangeController(Controller):
     @inject
     async def merge_customers(
         self,
-        customer_id: _CustomerId,
+        customer_id: CustomerId,
         data: JSONBody[MergeIn],
         use_case: FromDishka[MergeCustomers],
         principal: NamedDependency[Principal],
@@ -170,7 +164,7 @@ class CustomerChangeController(Controller):
     @inject
     async def split_customer(
         self,
-        customer_id: _CustomerId,
+        customer_id: CustomerId,
         data: JSONBody[SplitIn],
         use_case: FromDishka[SplitCustomer],
         principal: NamedDependency[Principal],
@@ -195,7 +189,7 @@ class CustomerChangeController(Controller):
     @inject
     async def undo_change(
         self,
-        change_id: _ChangeId,
+        change_id: ChangeId,
         use_case: FromDishka[UndoCustomerChange],
         principal: NamedDependency[Principal],
     ) -> CustomerChangeOut:

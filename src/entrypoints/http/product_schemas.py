@@ -10,7 +10,7 @@ import msgspec
 from application.resolution.crosswalk import CrosswalkRow
 from domain.crosswalk import FamilyMapping, MappingSource
 from domain.product_family import ProductFamily
-from entrypoints.http.match_schemas import PRINTABLE
+from entrypoints.http.path_params import PRINTABLE
 
 __all__ = [
     "FamilyAssignmentIn",

@@ -7,7 +7,7 @@ from typing import Annotated
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, Parameter, PathParameter
+from litestar.params import JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from application.resolution.crosswalk import (
@@ -21,7 +21,7 @@ from domain.access import Principal
 from domain.ids import SalesforceId
 from domain.product import ProductKey
 from entrypoints.http.guards import known_query_only
-from entrypoints.http.match_schemas import PRINTABLE
+from entrypoints.http.path_params import OrgId, ProductId
 from entrypoints.http.problem_specs import problem_responses
 from entrypoints.http.product_schemas import (
     FamilyAssignmentIn,
@@ -36,10 +36,6 @@ from entrypoints.http.security import admin_or_analyst
 __all__ = ["ProductController", "ProductFamilyController"]
 
 _PRODUCT = "/{org_id:str}/{product_id:str}"
-_OrgId = Annotated[str, PathParameter(max_length=64, pattern=PRINTABLE, description="The product's org.")]
-_ProductId = Annotated[
-    str, PathParameter(max_length=18, pattern=PRINTABLE, description="The CRM's 15- or 18-character id.")
-]
 _WRITE = (
     " Needs the admin or analyst role (403 otherwise) and a grant on the product's org: a product in an"
     " org the caller was not granted answers 404, exactly like an unknown one. A malformed product id"
@@ -130,8 +126,8 @@ class ProductController(Controller):
     @inject
     async def assign_family(
         self,
-        org_id: _OrgId,
-        product_id: _ProductId,
+        org_id: OrgId,
+        product_id: ProductId,
         data: JSONBody[FamilyAssignmentIn],
         use_case: FromDishka[AssignProductFamily],
         principal: NamedDependency[Principal],
@@ -155,8 +151,8 @@ class ProductController(Controller):
     @inject
     async def confirm_family(
         self,
-        org_id: _OrgId,
-        product_id: _ProductId,
+        org_id: OrgId,
+        product_id: ProductId,
         use_case: FromDishka[ConfirmProductFamily],
         principal: NamedDependency[Principal],
     ) -> FamilyMappingOut:
