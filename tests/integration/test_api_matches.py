@@ -225,8 +225,16 @@ async def test_the_queue_shows_uncertain_pairs_with_their_evidence(settings: Set
         probabilities = [item["probability"] for item in queue.values()]
         listed = (await by["admin@example.com"].get(f"{API}/matches")).json()["items"]
         assert [i["probability"] for i in listed] == sorted(probabilities, reverse=True)
-        one = (await by["admin@example.com"].get(f"{API}/matches", params={"limit": "1"})).json()
-        assert len(one["items"]) == 1
+        paged, cursor = [], None
+        while True:
+            params = {"limit": "1"} | ({"cursor": cursor} if cursor else {})
+            page = (await by["admin@example.com"].get(f"{API}/matches", params=params)).json()
+            assert len(page["items"]) == 1
+            paged += page["items"]
+            if (cursor := page["next_cursor"]) is None:
+                break
+        assert paged == listed
+        _problem(await by["admin@example.com"].get(f"{API}/matches", params={"cursor": "bm9wZQ"}), 400)
         _problem(await by["admin@example.com"].get(f"{API}/matches", params={"limit": "0"}), 400)
         _problem(await by["admin@example.com"].get(f"{API}/matches", params={"page": "2"}), 400)
 

@@ -6,7 +6,8 @@ import itertools
 import uuid
 from collections.abc import Collection, Iterable
 
-from application.errors import InvalidRequestError
+from application.errors import InvalidCursorError, InvalidRequestError
+from application.pagination import Page, decode_cursor, encode_cursor
 from application.ports.clock import Clock
 from application.resolution.ports import DecisionKind, PairDecision, ResolutionUnitOfWork, ReviewItem
 from domain.account import AccountKey
@@ -19,10 +20,13 @@ __all__ = [
     "DecideMatch",
     "ListReviewQueue",
     "MergeCustomers",
+    "PageReviewQueue",
     "ReopenMatch",
     "SplitCustomer",
     "UndoCustomerChange",
 ]
+
+_CURSOR_KIND = "matches"
 
 # `scope` below: the orgs the caller may act on (None: every org). A decision touching an org outside it
 # fails exactly as if the customer, change or account did not exist, so ids in other orgs stay secret.
@@ -51,8 +55,15 @@ class ListReviewQueue:
         self._uow = uow
         self._thresholds = thresholds
 
-    async def execute(self, limit: int = 20, *, readable: frozenset[str] | None = None) -> list[ReviewItem]:
-        """The first `limit` pairs whose two accounts both lie in `readable` orgs (None: every org)."""
+    async def execute(
+        self,
+        limit: int = 20,
+        *,
+        readable: frozenset[str] | None = None,
+        after: tuple[float, PairLink] | None = None,
+    ) -> list[ReviewItem]:
+        """The first `limit` pairs whose two accounts both lie in `readable` orgs (None: every org), after
+        the (probability, pair) `after` in queue order when given."""
         async with self._uow as uow:
             decided = {d.pair for d in await uow.matches.decisions()}
             band = sorted(
@@ -62,6 +73,7 @@ class ListReviewQueue:
                     if self._thresholds.review <= p.probability < self._thresholds.auto_merge
                     and p.pair not in decided
                     and _within(readable, (p.pair.left, p.pair.right))
+                    and (after is None or (-p.probability, p.pair) > (-after[0], after[1]))
                 ),
                 key=lambda p: (-p.probability, p.pair),
             )
@@ -81,6 +93,47 @@ class ListReviewQueue:
             )
             for p in waiting
         ]
+
+
+class PageReviewQueue:
+    """The review queue a page at a time, for a reader: pass a page's `next_cursor` for the next one."""
+
+    def __init__(self, queue: ListReviewQueue, max_page_size: int = 200) -> None:
+        self._queue = queue
+        self._max_page_size = max_page_size
+
+    async def execute(
+        self, readable: frozenset[str] | None, *, limit: int = 20, cursor: str | None = None
+    ) -> Page[ReviewItem]:
+        """Raises InvalidRequestError for a bad limit, InvalidCursorError for a cursor xsell did not issue."""
+        if not 1 <= limit <= self._max_page_size:
+            raise InvalidRequestError(f"limit must be between 1 and {self._max_page_size}, got {limit}")
+        after = None
+        if cursor is not None:
+            probability, left_org, left_id, right_org, right_id = decode_cursor(_CURSOR_KIND, cursor, 5)
+            try:
+                after = (
+                    float(probability),
+                    PairLink(AccountKey(left_org, left_id), AccountKey(right_org, right_id)),
+                )
+            except ValueError:
+                raise InvalidCursorError(
+                    "the cursor is not one xsell issued; pass a page's next_cursor"
+                ) from None
+        items = await self._queue.execute(limit + 1, readable=readable, after=after)
+        page = items[:limit]
+        next_cursor = None
+        if len(items) > limit:
+            last = page[-1].pair
+            key = (
+                repr(page[-1].probability),
+                last.left.org_id,
+                last.left.external_id,
+                last.right.org_id,
+                last.right.external_id,
+            )
+            next_cursor = encode_cursor(_CURSOR_KIND, key)
+        return Page(items=page, next_cursor=next_cursor)
 
 
 class MergeCustomers:

@@ -139,9 +139,11 @@ class MatchOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class MatchQueueOut(msgspec.Struct, frozen=True, kw_only=True):
-    """The first `limit` pairs waiting for review, most likely first. Deciding one takes it off the queue."""
+    """One page of pairs waiting for review, most likely first; deciding one takes it off the queue. Pass
+    `next_cursor` as `cursor` for the next page; null on the last."""
 
     items: list[MatchOut]
+    next_cursor: Annotated[str | None, msgspec.Meta(examples=["eyJ2IjoxLCJrIjoi"])]
 
 
 class MatchPairIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

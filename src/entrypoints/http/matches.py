@@ -12,8 +12,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from application.resolution.review import (
     DecideMatch,
-    ListReviewQueue,
     MergeCustomers,
+    PageReviewQueue,
     ReopenMatch,
     SplitCustomer,
     UndoCustomerChange,
@@ -57,20 +57,24 @@ class MatchController(Controller):
         description="Pairs of accounts in different customers whose match probability lies in the review"
         " band (below automatic merging), most likely first, with the evidence behind each score: both"
         " accounts with their org, name and current customer. Only pairs whose two accounts lie in orgs"
-        " the caller may read are listed. A decision (merge or keep apart) takes a pair off the queue.",
+        " the caller may read are listed. A decision (merge or keep apart) takes a pair off the queue."
+        " Page with `limit` and `next_cursor`.",
         guards=[known_query_only],
-        opt={"query": frozenset({"limit"})},
+        opt={"query": frozenset({"limit", "cursor"})},
         responses=problem_responses(),
     )
     @inject
     async def list_matches(
         self,
-        use_case: FromDishka[ListReviewQueue],
+        use_case: FromDishka[PageReviewQueue],
         principal: NamedDependency[Principal],
-        limit: Annotated[int, Parameter(ge=1, le=200, description="Pairs (1-200).")] = 20,
+        limit: Annotated[int, Parameter(ge=1, le=200, description="Pairs per page (1-200).")] = 20,
+        cursor: Annotated[
+            str | None, Parameter(max_length=1024, description="The `next_cursor` of the previous page.")
+        ] = None,
     ) -> MatchQueueOut:
-        items = await use_case.execute(limit, readable=principal.read_scope)
-        return MatchQueueOut(items=[MatchOut.of(item) for item in items])
+        page = await use_case.execute(principal.read_scope, limit=limit, cursor=cursor)
+        return MatchQueueOut(items=[MatchOut.of(item) for item in page.items], next_cursor=page.next_cursor)
 
     @post(
         "/decisions",

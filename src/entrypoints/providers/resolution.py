@@ -26,6 +26,7 @@ from application.resolution.review import (
     DecideMatch,
     ListReviewQueue,
     MergeCustomers,
+    PageReviewQueue,
     ReopenMatch,
     SplitCustomer,
     UndoCustomerChange,
@@ -69,6 +70,10 @@ class ResolutionProvider(Provider):
     @provide(scope=Scope.REQUEST)
     def review(self, uow: ResolutionUnitOfWork, thresholds: MatchThresholds) -> ListReviewQueue:
         return ListReviewQueue(uow, thresholds)
+
+    @provide(scope=Scope.REQUEST)
+    def review_pages(self, queue: ListReviewQueue) -> PageReviewQueue:
+        return PageReviewQueue(queue)
 
     merge = provide(MergeCustomers, scope=Scope.REQUEST)
     split = provide(SplitCustomer, scope=Scope.REQUEST)
