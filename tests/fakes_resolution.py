@@ -20,7 +20,7 @@ from application.resolution.ports import (
 from domain.account import AccountKey
 from domain.crosswalk import ProductCrosswalk
 from domain.customer import Customer, CustomerChange
-from domain.resolution.clustering import affected_accounts
+from domain.resolution.clustering import PairLink, affected_accounts
 from domain.resolution.decisions import MatchThresholds
 from domain.resolution.hierarchy import CustomerRelation
 
@@ -141,6 +141,9 @@ class FakeMatchRepository:
 
     async def remove_decisions(self, change_id: str) -> None:
         self.decided = {k: d for k, d in self.decided.items() if d.change_id != change_id}
+
+    async def forget_decision(self, pair: PairLink) -> None:
+        self.decided.pop(pair, None)
 
     async def state(self) -> ResolutionState:
         return self.current

@@ -519,6 +519,12 @@ class SqlaMatchRepository:
     async def remove_decisions(self, change_id: str) -> None:
         await self._session.execute(delete(match_decisions).where(match_decisions.c.change_id == change_id))
 
+    async def forget_decision(self, pair: PairLink) -> None:
+        row = _pair_row(pair)
+        await self._session.execute(
+            delete(match_decisions).where(*(match_decisions.c[name] == value for name, value in row.items()))
+        )
+
     async def state(self) -> ResolutionState:
         row = (
             await self._session.execute(select(resolution_state).where(resolution_state.c.id == 1))

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.errors import InvalidRequestError
+from application.pagination import Page, decode_cursor, encode_cursor
 from application.ports.clock import Clock
 from application.resolution.ports import ProductRecord, ResolutionUnitOfWork
 from domain.crosswalk import FamilyMapping, ProductCrosswalk
+from domain.errors import ConflictError, NotFoundError
 from domain.product import ProductKey
 from domain.product_family import ProductFamily
 from domain.resolution.product_families import FamilyEvidence, family_slug, suggest_family
@@ -17,11 +20,14 @@ __all__ = [
     "ConfirmProductFamily",
     "CrosswalkRow",
     "ListCrosswalk",
+    "ListProductFamilies",
+    "ListProducts",
     "SuggestProductFamilies",
     "SuggestionReport",
 ]
 
 SUGGESTER = "xsell-crosswalk"
+_CURSOR_KIND = "products"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,15 +129,88 @@ class ListCrosswalk:
         return sorted(crosswalk.families.values(), key=lambda f: f.id), rows
 
 
+class ListProductFamilies:
+    """The group catalog, by id: the same for every reader, it holds no org's data."""
+
+    def __init__(self, uow: ResolutionUnitOfWork) -> None:
+        self._uow = uow
+
+    async def execute(self) -> list[ProductFamily]:
+        async with self._uow as uow:
+            crosswalk = await uow.crosswalk.load()
+        return sorted(crosswalk.families.values(), key=lambda f: f.id)
+
+
+class ListProducts:
+    """The crosswalk's rows in the orgs a reader may read, by org and product id, a page at a time."""
+
+    def __init__(self, uow: ResolutionUnitOfWork, max_page_size: int = 500) -> None:
+        self._uow = uow
+        self._max_page_size = max_page_size
+
+    async def execute(
+        self,
+        readable: frozenset[str] | None,
+        *,
+        org_id: str | None = None,
+        family_id: str | None = None,
+        unmapped: bool = False,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[CrosswalkRow]:
+        """Products of `org_id` (any readable org when None) mapped to `family_id`, or with no mapping at all
+        when `unmapped`. Raises InvalidRequestError for a bad limit or both filters at once,
+        InvalidCursorError for a cursor xsell did not issue."""
+        if not 1 <= limit <= self._max_page_size:
+            raise InvalidRequestError(f"limit must be between 1 and {self._max_page_size}, got {limit}")
+        if unmapped and family_id is not None:
+            raise InvalidRequestError("a product without a mapping has no family: use `unmapped` or `family`")
+        after = None if cursor is None else ProductKey(*decode_cursor(_CURSOR_KIND, cursor, 2))
+        async with self._uow as uow:
+            crosswalk = await uow.crosswalk.load()
+            products = await uow.crosswalk.products()
+        rows = []
+        for product in products:
+            key, mapping = product.key, crosswalk.mappings.get(product.key)
+            if (
+                (readable is not None and key.org_id not in readable)
+                or (org_id is not None and key.org_id != org_id)
+                or (after is not None and key <= after)
+                or (unmapped and mapping is not None)
+                or (family_id is not None and (mapping is None or mapping.family_id != family_id))
+            ):
+                continue
+            rows.append(CrosswalkRow(product, mapping))
+        rows.sort(key=lambda row: row.product.key)
+        items = rows[:limit]
+        next_cursor = None
+        if len(rows) > limit:
+            last = items[-1].product.key
+            next_cursor = encode_cursor(_CURSOR_KIND, (last.org_id, last.external_id))
+        return Page(items=items, next_cursor=next_cursor)
+
+
+async def _require_product(
+    uow: ResolutionUnitOfWork, product: ProductKey, scope: frozenset[str] | None, message: str
+) -> None:
+    # A product in an org outside `scope` fails exactly like one that does not exist.
+    if scope is not None and product.org_id not in scope:
+        raise NotFoundError(message)
+    if product not in {p.key for p in await uow.crosswalk.products()}:
+        raise NotFoundError(message)
+
+
 class AddProductFamily:
     def __init__(self, uow: ResolutionUnitOfWork, clock: Clock) -> None:
         self._uow = uow
         self._clock = clock
 
     async def execute(self, family_id: str, name: str, description: str = "") -> ProductFamily:
-        """Raises InvariantViolationError for a bad or taken id."""
+        """Raises InvariantViolationError for a bad id or name, ConflictError for a taken id."""
         async with self._uow as uow:
             crosswalk = await uow.crosswalk.load()
+            if family_id in crosswalk.families:
+                raise ConflictError(f"product family {family_id} already exists")
             family = ProductFamily(family_id, name, description, created_at=self._clock.now())
             crosswalk.add_family(family)
             await uow.crosswalk.save(crosswalk)
@@ -146,9 +225,18 @@ class AssignProductFamily:
         self._uow = uow
         self._clock = clock
 
-    async def execute(self, product: ProductKey, family_id: str | None, *, decided_by: str) -> FamilyMapping:
-        """Raises NotFoundError for an unknown family."""
+    async def execute(
+        self,
+        product: ProductKey,
+        family_id: str | None,
+        *,
+        decided_by: str,
+        scope: frozenset[str] | None = None,
+    ) -> FamilyMapping:
+        """Raises NotFoundError for an unknown family, or an unknown product (one outside `scope`, the orgs
+        the caller may change, None for all, alike)."""
         async with self._uow as uow:
+            await _require_product(uow, product, scope, f"no product {product.org_id}:{product.external_id}")
             crosswalk = await uow.crosswalk.load()
             mapping = crosswalk.assign(product, family_id, decided_by=decided_by, at=self._clock.now())
             await uow.crosswalk.save(crosswalk)
@@ -161,9 +249,13 @@ class ConfirmProductFamily:
         self._uow = uow
         self._clock = clock
 
-    async def execute(self, product: ProductKey, *, decided_by: str) -> FamilyMapping:
-        """Raises NotFoundError when the product has no suggestion to confirm."""
+    async def execute(
+        self, product: ProductKey, *, decided_by: str, scope: frozenset[str] | None = None
+    ) -> FamilyMapping:
+        """Raises NotFoundError when the product has no suggestion to confirm (or lies outside `scope`)."""
         async with self._uow as uow:
+            if scope is not None and product.org_id not in scope:
+                raise NotFoundError(f"product {product} has no mapping to confirm")
             crosswalk = await uow.crosswalk.load()
             mapping = crosswalk.confirm(product, decided_by=decided_by, at=self._clock.now())
             await uow.crosswalk.save(crosswalk)

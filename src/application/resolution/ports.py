@@ -137,6 +137,8 @@ class ReviewItem:
     explanation: MatchExplanation
     left_customer: str | None
     right_customer: str | None
+    left_name: str | None = None  # None once the account was deleted in its org
+    right_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -238,6 +240,10 @@ class MatchRepository(Protocol):
         ...
 
     async def remove_decisions(self, change_id: str) -> None: ...
+
+    async def forget_decision(self, pair: PairLink) -> None:
+        """Drop the decision on `pair`, if any."""
+        ...
 
     async def state(self) -> ResolutionState: ...
 

@@ -106,6 +106,7 @@ def review(limit: int) -> None:
         click.echo(
             f"{item.probability:6.1%}  {left.org_id}:{left.external_id}  {right.org_id}:{right.external_id}"
         )
+        click.echo(f"        {item.left_name or '(deleted)'}  |  {item.right_name or '(deleted)'}")
         click.echo(f"        {item.explanation.describe()}")
 
 

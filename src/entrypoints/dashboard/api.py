@@ -123,6 +123,28 @@ class ApiSession:
     async def dismiss(self, offer_id: str) -> dict[str, Any]:
         return dict(_checked(await self._authorized("POST", f"/recommendations/{offer_id}/dismiss", json={})))
 
+    async def review_queue(self, *, limit: int = 20) -> list[dict[str, Any]]:
+        """Pairs of accounts waiting for a person's decision, most likely first, with their evidence."""
+        body = _checked(await self._authorized("GET", "/matches", params={"limit": str(limit)}))
+        return list(body["items"])
+
+    async def decide_match(
+        self, left: dict[str, Any], right: dict[str, Any], decision: str
+    ) -> dict[str, Any]:
+        """`merge` or `keep_apart` a pair (each side an account's `org_id` and `id`); the decision and
+        the merge it made (None for keep_apart)."""
+        body = {"left": _account(left), "right": _account(right), "decision": decision}
+        return dict(_checked(await self._authorized("POST", "/matches/decisions", json=body)))
+
+    async def reopen_match(self, left: dict[str, Any], right: dict[str, Any]) -> None:
+        """Take back a keep-apart: the pair waits for review again."""
+        body = {"left": _account(left), "right": _account(right)}
+        _checked(await self._authorized("POST", "/matches/decisions/undo", json=body), json=False)
+
+    async def undo_change(self, change_id: str) -> dict[str, Any]:
+        """Undo a merge or split by the id of its change."""
+        return dict(_checked(await self._authorized("POST", f"/customers/changes/{change_id}/undo")))
+
     async def aclose(self) -> None:
         await self._http.aclose()
 
@@ -165,6 +187,10 @@ class ApiSession:
             raise ApiError(f"The xsell API at {self._base_url} did not answer in time.") from None
         except httpx.TransportError:
             raise ApiError(f"The xsell API at {self._base_url} cannot be reached.") from None
+
+
+def _account(side: dict[str, Any]) -> dict[str, str]:
+    return {"org_id": str(side["org_id"]), "id": str(side["id"])}
 
 
 def _checked(response: httpx.Response, *, json: bool = True) -> Any:

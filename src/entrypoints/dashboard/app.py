@@ -10,6 +10,7 @@ import panel as pn
 
 from entrypoints.dashboard.api import ApiSession
 from entrypoints.dashboard.login import LoginPage
+from entrypoints.dashboard.match_review import MatchReviewPage
 from entrypoints.dashboard.opportunities import OpportunitiesPage
 
 __all__ = ["DashboardSession", "serve_dashboard"]
@@ -21,8 +22,9 @@ class DashboardSession:
     """The state of one browser session, kept on the server: its ApiSession (the user's tokens) and the
     page it shows. Nothing here is sent to the browser but the widgets' contents."""
 
-    def __init__(self, api_url: str) -> None:
+    def __init__(self, api_url: str, start_page: str = "") -> None:
         self.api = ApiSession(api_url)
+        self._start_page = start_page
         self.user = pn.pane.Markdown("", css_classes=["xsell-user"])
         self.sign_out = pn.widgets.Button(name="Sign out", visible=False, width=100)
         self.sign_out.on_click(self._sign_out)
@@ -48,7 +50,9 @@ class DashboardSession:
     async def _signed_in(self) -> None:
         self.user.object = f"Signed in as **{self.api.email}**"
         self.sign_out.visible = True
-        page = OpportunitiesPage(self.api, self._session_ended)
+        # `?page=matches` opens Match review first.
+        opening = MatchReviewPage if self._start_page == "matches" else OpportunitiesPage
+        page = opening(self.api, self._session_ended)
         self.content.objects = [page.view]
         await page.load()
 
@@ -75,7 +79,8 @@ def _session_factory(api_url: str) -> Callable[[], pn.viewable.Viewable]:
     def create() -> pn.viewable.Viewable:
         # Loaded per session so that the Tabulator's JavaScript is on the page before sign-in shows it.
         pn.extension("tabulator", notifications=False)
-        session = DashboardSession(api_url)
+        start = pn.state.session_args.get("page", [b""])[0].decode("utf-8", "replace")
+        session = DashboardSession(api_url, start)
         pn.state.on_session_destroyed(lambda _context: session.close())
         return session.view
 

@@ -15,9 +15,11 @@ from entrypoints.http.customers import CustomerController
 from entrypoints.http.guards import no_nul_characters
 from entrypoints.http.health import health, ready
 from entrypoints.http.jobs import JobController, OrgSyncController
+from entrypoints.http.matches import CustomerChangeController, MatchController
 from entrypoints.http.models import FeatureController, ModelController
 from entrypoints.http.orgs import OrgController
 from entrypoints.http.problems import ProblemGuards, declare_problems, exception_handlers
+from entrypoints.http.products import ProductController, ProductFamilyController
 from entrypoints.http.rate_limits import (
     per_client_limit,
     per_client_login_limit,
@@ -68,6 +70,10 @@ def create_app(settings: Settings) -> Litestar:
             RecommendationController,
             WriteBackController,
             CustomerController,
+            CustomerChangeController,
+            MatchController,
+            ProductFamilyController,
+            ProductController,
             ModelController,
             FeatureController,
             JobController,

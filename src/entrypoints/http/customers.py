@@ -7,12 +7,13 @@ from typing import Annotated
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath, Parameter
+from litestar.params import Parameter
 
 from application.customers import OffersNow, SearchCustomers, ShowCustomer
 from domain.access import Principal
 from entrypoints.http.customer_schemas import CustomerOut, CustomerPage, CustomerSummaryOut, LiveOfferOut
 from entrypoints.http.guards import known_query_only
+from entrypoints.http.path_params import CustomerId
 
 __all__ = ["CustomerController"]
 
@@ -61,7 +62,7 @@ class CustomerController(Controller):
     @inject
     async def show_customer(
         self,
-        customer_id: FromPath[str],
+        customer_id: CustomerId,
         use_case: FromDishka[ShowCustomer],
         principal: NamedDependency[Principal],
     ) -> CustomerOut:
@@ -79,7 +80,7 @@ class CustomerController(Controller):
     @inject
     async def offers_now(
         self,
-        customer_id: FromPath[str],
+        customer_id: CustomerId,
         use_case: FromDishka[OffersNow],
         principal: NamedDependency[Principal],
         limit: Annotated[int, Parameter(ge=1, le=12, description="Offers (1-12).")] = 5,

@@ -33,6 +33,7 @@ from domain.errors import (
     DomainError,
     InvalidStageTransitionError,
     InvalidStatusTransitionError,
+    IrreversibleChangeError,
     NotFoundError,
 )
 
@@ -219,7 +220,8 @@ def _forbidden(request: Request[Any, Any, Any], exc: PermissionDeniedError) -> R
 
 def _conflict(request: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
     # Also a move the state rules forbid from the current state (an offer already decided, a model
-    # already archived): the request is fine, the resource's state is what conflicts with it.
+    # already archived, a change already undone): the request is fine, the resource's state is what
+    # conflicts with it.
     return problem(409, "Conflict", str(exc), "conflict", instance=request.url.path)
 
 
@@ -309,6 +311,7 @@ exception_handlers: ExceptionHandlersMap = {
     ConflictError: _conflict,
     InvalidStatusTransitionError: _conflict,
     InvalidStageTransitionError: _conflict,
+    IrreversibleChangeError: _conflict,
     DomainError: _domain,
     DependencyUnavailableError: _unavailable,
     CrmError: _crm,

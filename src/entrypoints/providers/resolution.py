@@ -15,6 +15,8 @@ from application.resolution.crosswalk import (
     AssignProductFamily,
     ConfirmProductFamily,
     ListCrosswalk,
+    ListProductFamilies,
+    ListProducts,
     SuggestProductFamilies,
 )
 from application.resolution.export import ExportCustomers
@@ -24,6 +26,8 @@ from application.resolution.review import (
     DecideMatch,
     ListReviewQueue,
     MergeCustomers,
+    PageReviewQueue,
+    ReopenMatch,
     SplitCustomer,
     UndoCustomerChange,
 )
@@ -67,13 +71,24 @@ class ResolutionProvider(Provider):
     def review(self, uow: ResolutionUnitOfWork, thresholds: MatchThresholds) -> ListReviewQueue:
         return ListReviewQueue(uow, thresholds)
 
+    @provide(scope=Scope.REQUEST)
+    def review_pages(self, queue: ListReviewQueue) -> PageReviewQueue:
+        return PageReviewQueue(queue)
+
     merge = provide(MergeCustomers, scope=Scope.REQUEST)
     split = provide(SplitCustomer, scope=Scope.REQUEST)
     undo = provide(UndoCustomerChange, scope=Scope.REQUEST)
     decide = provide(DecideMatch, scope=Scope.REQUEST)
+    reopen = provide(ReopenMatch, scope=Scope.REQUEST)
     export = provide(ExportCustomers, scope=Scope.REQUEST)
     suggest = provide(SuggestProductFamilies, scope=Scope.REQUEST)
     crosswalk = provide(ListCrosswalk, scope=Scope.REQUEST)
+    families = provide(ListProductFamilies, scope=Scope.REQUEST)
+
+    @provide(scope=Scope.REQUEST)
+    def products(self, uow: ResolutionUnitOfWork) -> ListProducts:
+        return ListProducts(uow)
+
     add_family = provide(AddProductFamily, scope=Scope.REQUEST)
     assign_family = provide(AssignProductFamily, scope=Scope.REQUEST)
     confirm_family = provide(ConfirmProductFamily, scope=Scope.REQUEST)

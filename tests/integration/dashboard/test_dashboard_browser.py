@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +24,21 @@ from tests.integration.api_support import PASSWORD, add_user, api_settings, bear
 from tests.integration.test_api_recommendations import _seed as seed_offers
 
 from adapters.embedded.services import ServiceUrls
+from adapters.persistence.engine import create_engine, create_session_factory
+from adapters.persistence.repositories import SqlaAccountRepository
+from adapters.persistence.resolution_unit_of_work import SqlaResolutionUnitOfWork
+from application.resolution.ports import ScoredMatch
 from domain.access import Role
+from domain.account import Account
+from domain.customer import Customer, MatchMethod, Membership
+from domain.ids import SalesforceId
+from domain.resolution.clustering import PairLink
+from domain.resolution.model import Field, FieldEvidence, MatchExplanation, MatchModel
 from entrypoints.http.app import create_app
 
 EMAIL = "admin@example.com"
 TIMEOUT_MS = 20_000
+NOW_UTC = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 
 def _missing(tool: str) -> None:
@@ -242,3 +253,139 @@ def test_sign_in_filter_accept_and_export(
     page.get_by_label("Min probability").press("Enter")
     expect(page.get_by_text("No recommendations match these filters")).to_be_visible()
     shot("empty")
+
+
+BLUEFIN = (
+    Account(
+        org_id="amer",
+        external_id=SalesforceId.parse("001B00000000003").value,
+        name="Bluefin Logistics GmbH",
+        currency="USD",
+        billing_street="5 Hauptstrasse",
+        billing_city="Berlin",
+    ),
+    Account(
+        org_id="emea",
+        external_id=SalesforceId.parse("001B00000000004").value,
+        name="Bluefin Logistics",
+        currency="USD",
+        billing_street="5 Hauptstrassen",
+        billing_city="Berlin",
+    ),
+)
+
+
+async def _seed_review_pair(database_url: str) -> None:
+    """Two accounts in two customers and the resolver's unsure score for them, as a run leaves it."""
+    engine = create_engine(database_url, 1)
+    factory = create_session_factory(engine)
+    try:
+        async with factory() as session:
+            await SqlaAccountRepository(session).upsert(list(BLUEFIN))
+            await session.commit()
+        async with SqlaResolutionUnitOfWork(factory()) as uow:
+            keys = [account.key for account in BLUEFIN]
+            await uow.customers.save(
+                [
+                    Customer(
+                        id=f"c-bluefin-{key.org_id}",
+                        name="Bluefin Logistics",
+                        members={key: Membership(key, 1.0, MatchMethod.MODEL, "xsell-resolver", NOW_UTC)},
+                        created_at=NOW_UTC,
+                    )
+                    for key in keys
+                ]
+            )
+            explanation = MatchExplanation(
+                MatchModel.default().prior,
+                (
+                    FieldEvidence(Field.NAME, 5, 8.1),
+                    FieldEvidence(Field.STREET, 2, 4.3),
+                    FieldEvidence(Field.CITY, 2, 1.9),
+                ),
+            )
+            pair = ScoredMatch(PairLink.of(*keys), explanation.probability, explanation)
+            await uow.matches.replace_pairs(keys, [pair])
+            await uow.commit()
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def review_pair(api_url: str, database_url: str) -> str:
+    """Seeded before the browser starts (its event loop would refuse asyncio.run)."""
+    asyncio.run(_seed_review_pair(database_url))
+    return api_url
+
+
+def _api(api_url: str, path: str) -> httpx.Response:
+    with httpx.Client(base_url=api_url, timeout=15) as http:
+        tokens = http.post("/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD}).json()
+        return http.get(f"/api/v1{path}", headers=bearer(tokens["access_token"]))
+
+
+def _queue(api_url: str) -> list[dict[str, Any]]:
+    response = _api(api_url, "/matches")
+    assert response.status_code == 200, response.text
+    return list(response.json()["items"])
+
+
+def _customers(api_url: str) -> list[set[str]]:
+    """The Bluefin customers as GET /customers/{id} shows them (a customer merged away answers 404)."""
+    found = []
+    for customer_id in ("c-bluefin-amer", "c-bluefin-emea"):
+        response = _api(api_url, f"/customers/{customer_id}")
+        if response.status_code == 200:
+            found.append({a["name"] for a in response.json()["accounts"]})
+    return found
+
+
+def test_review_a_match_merge_undo_and_keep_apart(
+    review_pair: str, browser_page: Page, dashboard_url: str, tmp_path: Path
+) -> None:
+    api_url, page = review_pair, browser_page
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+
+    def shot(name: str) -> str:
+        path = shots / f"{name}.png"
+        page.screenshot(path=path, full_page=True)
+        return f"(screenshot: {path})"
+
+    page.goto(dashboard_url + "?page=matches")
+    page.get_by_placeholder("you@example.com").fill(EMAIL)
+    page.get_by_placeholder("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Match review")).to_be_visible(timeout=TIMEOUT_MS)
+
+    # The pair with its evidence.
+    cards = page.locator(".xsell-match")
+    expect(cards).to_have_count(1)
+    card = cards.first
+    expect(card).to_contain_text("Bluefin Logistics GmbH")
+    expect(card).to_contain_text("street similar")
+    expect(card).to_contain_text("Match probability")
+    shot("match-review")
+
+    # Merge: the pair leaves the queue, the customers are one, and the page says what to do next.
+    card.get_by_role("button", name="Merge").click()
+    expect(page.get_by_text("Merged Bluefin Logistics GmbH and Bluefin Logistics.")).to_be_visible()
+    expect(cards).to_have_count(0)
+    expect(page.get_by_text("No pairs wait for review")).to_be_visible()
+    where = shot("match-merged")
+    assert _queue(api_url) == [], where
+    assert _customers(api_url) == [{"Bluefin Logistics GmbH", "Bluefin Logistics"}], where
+
+    # Undo: the customers part again and the pair waits once more.
+    page.get_by_role("button", name="Undo last decision").click()
+    expect(cards).to_have_count(1)
+    assert _customers(api_url) == [{"Bluefin Logistics GmbH"}, {"Bluefin Logistics"}]
+
+    # Keep apart, then undo it too.
+    cards.first.get_by_role("button", name="Keep apart").click()
+    expect(cards).to_have_count(0)
+    assert _queue(api_url) == [], shot("match-kept-apart")
+    page.get_by_role("button", name="Undo last decision").click()
+    expect(cards).to_have_count(1)
+    expect(page.get_by_role("button", name="Undo last decision")).to_be_disabled()
+    shot("match-undone")

@@ -130,6 +130,7 @@ async def test_resolve_review_and_export_through_the_command_line(
     review = _xsell("matches", "review", database_url=database_url, services=services).stdout
     assert f"bu1:{_id(3)}" in review and f"bu2:{_id(4)}" in review
     assert "street similar" in review  # the reviewer sees why
+    assert "Bluefin Logistics GmbH  |  Bluefin Logistics" in review  # and what the accounts are called
 
     exported = _xsell(
         "customers", "export", "--format", "csv", database_url=database_url, services=services

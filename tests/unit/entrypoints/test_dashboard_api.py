@@ -130,3 +130,26 @@ async def test_an_unreachable_api_is_named() -> None:
     session = ApiSession("http://api.test", transport=httpx.MockTransport(down))
     with pytest.raises(ApiError, match=r"http://api\.test cannot be reached"):
         await session.sign_in("ana@example.com", "right")
+
+
+async def test_match_review_calls_carry_only_the_pair_and_the_decision() -> None:
+    api = Api()
+    session = _session(api)
+    await session.sign_in("ana@example.com", "right")
+    left = {"org_id": "amer", "id": "001B00000000003IAA", "name": "Bluefin", "customer_id": "c-1"}
+    right = {"org_id": "emea", "id": "001B00000000004IAA", "name": "Bluefin", "customer_id": "c-2"}
+
+    assert await session.review_queue(limit=5) == PAGE["items"]
+    await session.decide_match(left, right, "keep_apart")
+    await session.reopen_match(left, right)
+    await session.undo_change("ch-1")
+
+    queue, decide, reopen, undo = api.requests[1:]
+    assert (queue.method, queue.url.path, queue.url.params["limit"]) == ("GET", "/api/v1/matches", "5")
+    pair = {"left": {"org_id": "amer", "id": left["id"]}, "right": {"org_id": "emea", "id": right["id"]}}
+    assert (decide.url.path, json.loads(decide.content)) == (
+        "/api/v1/matches/decisions",
+        pair | {"decision": "keep_apart"},
+    )
+    assert (reopen.url.path, json.loads(reopen.content)) == ("/api/v1/matches/decisions/undo", pair)
+    assert (undo.method, undo.url.path) == ("POST", "/api/v1/customers/changes/ch-1/undo")

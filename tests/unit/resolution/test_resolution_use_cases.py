@@ -10,13 +10,26 @@ from tests.fakes import FakeClock
 from tests.fakes_resolution import FakeResolutionUnitOfWork
 
 from adapters.resolution.rapidfuzz_scorer import RapidfuzzPairScorer
-from application.resolution.crosswalk import ConfirmProductFamily, SuggestProductFamilies
+from application.resolution.crosswalk import (
+    AssignProductFamily,
+    ConfirmProductFamily,
+    ListProducts,
+    SuggestProductFamilies,
+)
 from application.resolution.export import ExportCustomers
 from application.resolution.ports import ProductRecord, ResolutionRecord
 from application.resolution.resolve import ResolveCustomers
-from application.resolution.review import DecideMatch, ListReviewQueue, SplitCustomer, UndoCustomerChange
+from application.resolution.review import (
+    DecideMatch,
+    ListReviewQueue,
+    MergeCustomers,
+    ReopenMatch,
+    SplitCustomer,
+    UndoCustomerChange,
+)
 from domain.account import AccountKey
 from domain.crosswalk import MappingSource
+from domain.errors import NotFoundError
 from domain.product import ProductKey
 from domain.resolution.decisions import MatchThresholds
 from domain.resolution.model import MatchModel
@@ -195,6 +208,84 @@ async def test_review_queue_lists_uncertain_pairs_with_explanations() -> None:
     assert "phone different" in items[0].explanation.describe()
     await DecideMatch(uow, clock).execute(records[0].key, records[1].key, accept=False, decided_by="ana")
     assert await ListReviewQueue(uow, THRESHOLDS).execute() == []
+
+
+async def test_a_scope_hides_pairs_and_refuses_changes_outside_it_as_unknown_ids() -> None:
+    records = [
+        ResolutionRecord(
+            AccountKey(org, _id(n)),
+            "Westfield Engineering N.V.",
+            "westfieldengineering.nl",
+            phone,
+            street,
+            "Eindhoven",
+            "Netherlands",
+        )
+        for org, n, phone, street in (
+            ("bu1", 1, "+318480587231", "945 Church Road"),
+            ("bu2", 2, "+316289017728", "268 Market Avenue"),
+        )
+    ]
+    uow, clock = FakeResolutionUnitOfWork(records), FakeClock()
+    await _resolver(uow, clock).execute()
+    left, right = records[0].key, records[1].key
+    queue = ListReviewQueue(uow, THRESHOLDS)
+    [item] = await queue.execute(readable=frozenset({"bu1", "bu2"}))
+    assert (item.left_name, item.right_name) == ("Westfield Engineering N.V.",) * 2
+    assert await queue.execute(readable=frozenset({"bu1"})) == []
+    bu1 = frozenset({"bu1"})
+    before = copy.deepcopy((uow.customer_store, uow.matches.decided))
+    with pytest.raises(NotFoundError, match="not resolved yet"):
+        await DecideMatch(uow, clock).execute(left, right, accept=False, decided_by="ana", scope=bu1)
+    owners = await uow.customers.of_accounts([left, right])
+    with pytest.raises(NotFoundError, match="no customer"):
+        await MergeCustomers(uow, clock).execute(owners[left], owners[right], decided_by="ana", scope=bu1)
+    assert (uow.customer_store, uow.matches.decided) == before
+    # Inside the scope: keep apart, take it back, merge; the merge is out of reach of a narrower scope.
+    both = frozenset({"bu1", "bu2"})
+    await DecideMatch(uow, clock).execute(left, right, accept=False, decided_by="ana", scope=both)
+    assert await queue.execute() == []
+    with pytest.raises(NotFoundError):
+        await ReopenMatch(uow).execute(left, right, scope=bu1)
+    await ReopenMatch(uow).execute(right, left, scope=both)
+    assert len(await queue.execute()) == 1
+    change = await DecideMatch(uow, clock).execute(left, right, accept=True, decided_by="ana", scope=both)
+    assert change is not None
+    with pytest.raises(NotFoundError, match="no recorded merge or split"):
+        await UndoCustomerChange(uow, clock).execute(change.id, decided_by="ana", scope=bu1)
+    with pytest.raises(NotFoundError, match="no customer"):
+        await SplitCustomer(uow, clock).execute(change.customer_id, [left], decided_by="ana", scope=bu1)
+    await UndoCustomerChange(uow, clock).execute(change.id, decided_by="ana", scope=both)
+    assert len(await queue.execute()) == 1
+
+
+async def test_crosswalk_edits_stay_in_scope_and_pages_walk_every_product() -> None:
+    uow, clock = FakeResolutionUnitOfWork(), FakeClock()
+    uow.crosswalk.items = [
+        ProductRecord(ProductKey(org, _id(n)), f"CRM {n}", None, "CRM Suite", None)
+        for org, n in (("bu1", 1), ("bu2", 2), ("bu2", 3))
+    ]
+    await SuggestProductFamilies(uow, clock).execute()
+    with pytest.raises(NotFoundError, match="no product bu2:"):
+        await AssignProductFamily(uow, clock).execute(
+            ProductKey("bu2", _id(2)), None, decided_by="ana", scope=frozenset({"bu1"})
+        )
+    with pytest.raises(NotFoundError):
+        await AssignProductFamily(uow, clock).execute(ProductKey("bu1", _id(9)), None, decided_by="ana")
+    with pytest.raises(NotFoundError):
+        await ConfirmProductFamily(uow, clock).execute(
+            ProductKey("bu2", _id(2)), decided_by="ana", scope=frozenset({"bu1"})
+        )
+    assert all(not m.confirmed for m in uow.crosswalk.crosswalk.mappings.values())
+    listing, seen, cursor = ListProducts(uow), [], None
+    while True:
+        page = await listing.execute(frozenset({"bu2"}), limit=1, cursor=cursor)
+        seen += [row.product.key for row in page.items]
+        if (cursor := page.next_cursor) is None:
+            break
+    assert seen == [ProductKey("bu2", _id(2)), ProductKey("bu2", _id(3))]
+    assert (await listing.execute(None, unmapped=True)).items == []
+    assert len((await listing.execute(None, family_id="crm-suite")).items) == 3
 
 
 async def test_crosswalk_suggests_from_product2_family_then_names_and_keeps_confirmations() -> None:
