@@ -90,6 +90,18 @@ def _jwt_keys(name: str, raw: str) -> tuple[str, ...]:
     return keys
 
 
+def _origins(name: str, raw: str) -> tuple[str, ...]:
+    origins = tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
+    for origin in origins:
+        scheme, sep, host = origin.partition("://")
+        if origin == "*" or not sep or scheme not in ("http", "https") or not host or "/" in host:
+            raise SettingsError(
+                f"{name} lists origins like https://sales.example.com (scheme and host, no path, no *),"
+                f" got {origin!r}"
+            )
+    return origins
+
+
 def _host_map(name: str, raw: str) -> tuple[tuple[str, str], ...]:
     pairs = []
     for part in raw.split(","):
@@ -211,6 +223,12 @@ _VARIABLES: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
         _positive_int,
         "Password hashes (logins, client tokens) computed at once per process; others wait.",
     ),
+    "XSELL_CORS_ORIGINS": (
+        "cors_origins",
+        _origins,
+        "Browser origins allowed to call the API from their pages (CORS), comma-separated, e.g."
+        " https://sales.example.com. Unset: none (the dashboard calls the API from its server).",
+    ),
     "XSELL_RATE_LIMIT_PER_MINUTE": (
         "rate_limit_per_minute",
         _positive_int,
@@ -309,6 +327,7 @@ class Settings:
     otlp_endpoint: str | None = None
     secret_keys: tuple[str, ...] | None = field(default=None, repr=False)  # never printed
     jwt_keys: tuple[str, ...] | None = field(default=None, repr=False)  # never printed
+    cors_origins: tuple[str, ...] = ()
     login_concurrency: int = 4
     rate_limit_per_minute: int = 600
     login_rate_limit_per_minute: int = 10

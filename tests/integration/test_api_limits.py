@@ -151,3 +151,30 @@ async def test_page_sizes_are_bounded(settings: Settings, path: str) -> None:
         response = await http.get(f"{API}{path}", params={"limit": 501}, headers=ana)
         assert response.status_code == 400, response.text
         assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_cors_answers_only_the_configured_origins(settings: Settings) -> None:
+    allowed = "https://sales.example.com"
+    configured = dataclasses.replace(settings, cors_origins=(allowed,))
+    async with _instances(configured, 1, _address()) as (http,):
+        preflight = {
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        }
+        ok = await http.options(f"{API}/accounts", headers={"Origin": allowed, **preflight})
+        assert ok.status_code in (200, 204), ok.text
+        assert ok.headers["access-control-allow-origin"] == allowed
+        assert "authorization" in ok.headers["access-control-allow-headers"].lower()
+        assert "access-control-allow-credentials" not in ok.headers
+        refused = await http.options(
+            f"{API}/accounts", headers={"Origin": "https://evil.example", **preflight}
+        )
+        assert "access-control-allow-origin" not in refused.headers
+        ana = bearer(await _token(http, "ana@example.com"))
+        answer = await http.get(f"{API}/accounts", headers={**ana, "Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in answer.headers
+        answer = await http.get(f"{API}/accounts", headers={**ana, "Origin": allowed})
+        assert answer.headers["access-control-allow-origin"] == allowed
+    async with _instances(settings, 1, _address()) as (http,):  # unset: no origin at all
+        answer = await http.get("/health", headers={"Origin": allowed})
+        assert "access-control-allow-origin" not in answer.headers

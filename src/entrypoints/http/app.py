@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dishka.integrations.litestar import setup_dishka
 from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 
@@ -56,6 +57,26 @@ _DESCRIPTION = (
 )
 
 
+def _cors(origins: tuple[str, ...]) -> CORSConfig | None:
+    """Only the configured origins, only bearer tokens (no cookies, so no credentials mode)."""
+    if not origins:
+        return None
+    return CORSConfig(
+        allow_origins=list(origins),
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        expose_headers=[
+            "Location",
+            "Retry-After",
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+        ],
+        allow_credentials=False,
+        max_age=600,
+    )
+
+
 def create_app(settings: Settings) -> Litestar:
     """The API for resolved settings (DATABASE_URL and REDIS_URL set, embedded or external)."""
     container = make_container(settings)
@@ -90,6 +111,7 @@ def create_app(settings: Settings) -> Litestar:
         middleware=[telemetry, access_log],
         before_send=[rate_limit_headers],
         request_max_body_size=_MAX_BODY_BYTES,
+        cors_config=_cors(settings.cors_origins),
         openapi_config=OpenAPIConfig(
             title="xsell API",
             version="1",

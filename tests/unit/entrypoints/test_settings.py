@@ -79,3 +79,11 @@ def test_an_otlp_collector_replaces_the_console_and_xsell_traces_overrides_both(
     assert collector.traces_mode("api") == "off"
     assert Settings.from_env({"XSELL_TRACES": "off"}).traces_mode("worker") == "off"
     assert Settings.from_env({"XSELL_TRACES": "console"}).traces_mode("demo") == "console"
+
+
+def test_cors_origins_are_scheme_and_host_only() -> None:
+    parsed = Settings.from_env({"XSELL_CORS_ORIGINS": "https://sales.example.com/, http://localhost:5006"})
+    assert parsed.cors_origins == ("https://sales.example.com", "http://localhost:5006")
+    for bad in ("*", "sales.example.com", "https://x.example/path", "ftp://x.example"):
+        with pytest.raises(SettingsError, match="XSELL_CORS_ORIGINS"):
+            Settings.from_env({"XSELL_CORS_ORIGINS": bad})
