@@ -20,7 +20,7 @@ from domain.job import Job, JobKind
 from entrypoints.http.guards import known_query_only
 from entrypoints.http.job_schemas import JobOut, JobPage, NewJobIn, ReconciliationOut, SyncIn
 from entrypoints.http.org_schemas import SyncRunOut
-from entrypoints.http.problem_responses import problem_responses
+from entrypoints.http.problems import problem_responses
 from entrypoints.http.security import admin_or_analyst
 
 __all__ = ["JobController", "OrgSyncController"]

@@ -31,7 +31,7 @@ from entrypoints.http.match_schemas import (
     SplitIn,
 )
 from entrypoints.http.path_params import ChangeId, CustomerId
-from entrypoints.http.problem_specs import problem_responses
+from entrypoints.http.problems import problem_responses
 from entrypoints.http.security import admin_or_analyst
 
 __all__ = ["CustomerChangeController", "MatchController"]

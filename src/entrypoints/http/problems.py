@@ -128,11 +128,13 @@ _DOCUMENTED: dict[int, tuple[str, str, str, str]] = {
 }
 
 
-def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
-    """OpenAPI responses for these problem statuses (each a problem+json document with an example)."""
+def problem_responses(*statuses: int, **descriptions: str) -> dict[int, ResponseSpec]:
+    """OpenAPI responses for these problem statuses (each a problem+json document with an example). A
+    keyword `s404="..."` replaces the standard description of that status for one route."""
     responses = {}
     for status in statuses:
         kind, title, description, detail = _DOCUMENTED[status]
+        description = descriptions.get(f"s{status}", description)
         example: dict[str, Any] = {"type": _TYPE_BASE + kind, "title": title, "status": status}
         if detail:
             example["detail"] = detail

@@ -22,7 +22,7 @@ from domain.ids import SalesforceId
 from domain.product import ProductKey
 from entrypoints.http.guards import known_query_only
 from entrypoints.http.path_params import OrgId, ProductId
-from entrypoints.http.problem_specs import problem_responses
+from entrypoints.http.problems import problem_responses
 from entrypoints.http.product_schemas import (
     FamilyAssignmentIn,
     FamilyMappingOut,
