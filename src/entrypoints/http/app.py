@@ -21,6 +21,7 @@ from entrypoints.http.recommendations import RecommendationController
 from entrypoints.http.security import BEARER, SECURITY_COMPONENTS, authenticated, principal_dependency
 from entrypoints.http.telemetry import metrics, telemetry
 from entrypoints.http.users import UserController
+from entrypoints.http.whitespace import WhitespaceController
 from entrypoints.settings import Settings
 
 __all__ = ["create_app"]
@@ -48,6 +49,7 @@ def create_app(settings: Settings) -> Litestar:
             CustomerController,
             ModelController,
             FeatureController,
+            WhitespaceController,
         ],
         guards=[authenticated, per_principal_limit],
         dependencies={"principal": principal_dependency},
