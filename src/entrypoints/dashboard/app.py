@@ -55,6 +55,9 @@ class DashboardSession:
         self.user = pn.pane.Markdown("", css_classes=["xsell-user"])
         self.sign_out = pn.widgets.Button(name="Sign out", visible=False, width=100)
         self.sign_out.on_click(self._sign_out)
+        self.login = pn.Column(sizing_mode="stretch_width")
+        # Every page built so far, the shown one visible: switching pages only flips visibility, and the
+        # browser keeps each page's widgets (and their filters) instead of rebuilding them.
         self.content = pn.Column(sizing_mode="stretch_width")
         self.view = pn.Column(
             pn.Row(
@@ -65,6 +68,7 @@ class DashboardSession:
                 sizing_mode="stretch_width",
             ),
             self.nav,
+            self.login,
             self.content,
             sizing_mode="stretch_width",
         )
@@ -75,9 +79,16 @@ class DashboardSession:
         self.user.object = ""
         self.sign_out.visible = False
         self.nav.visible = False
-        self.content.objects = [LoginPage(self.api, self._signed_in, notice).view]
+        self.login.objects = [LoginPage(self.api, self._signed_in, notice).view]
+        self.login.visible = True
+        # The first page is built (hidden) while the user signs in, so that the browser has its widgets
+        # ready and the sign-in only fills the table: most of the first render's time was building them.
+        self.content.objects = []
+        self._page(PAGES[0][0]).view.visible = False
 
     async def _signed_in(self) -> None:
+        self.login.visible = False
+        self.login.objects = []
         self.user.object = f"Signed in as **{self.api.email}**"
         self.sign_out.visible = True
         self.nav.visible = True
@@ -94,12 +105,17 @@ class DashboardSession:
         """Show the page of this navigation label (built on first use, then kept with its filters)."""
         page = self._page(label)
         self._shown = label
-        for name, button in self._buttons.items():
-            button.button_type = "primary" if name == label else "light"
-        self.content.objects = [page.view]
-        customer_id = page.customer_id if isinstance(page, CustomerPage) else None
-        _set_query(slug(label), customer_id)
-        await page.load()
+        # The page's requests go out first; the widgets change while the API answers.
+        loading = asyncio.ensure_future(page.load())
+        await asyncio.sleep(0)
+        with pn.io.hold():  # one message to the browser for all of these
+            for name, button in self._buttons.items():
+                button.button_type = "primary" if name == label else "light"
+            for built in self._pages.values():
+                built.view.visible = built is page
+            customer_id = page.customer_id if isinstance(page, CustomerPage) else None
+            _set_query(slug(label), customer_id)
+        await loading
 
     async def open_customer(self, customer_id: str) -> None:
         page = self._page(_CUSTOMER)
@@ -116,7 +132,9 @@ class DashboardSession:
                 open_customer=self.open_customer,
                 refresh_s=self._refresh_s,
             )
-            self._pages[label] = factory(context)
+            page = factory(context)
+            self._pages[label] = page
+            self.content.append(page.view)
         return self._pages[label]
 
     def _nav_handler(self, label: str) -> Callable[[Any], Awaitable[None]]:

@@ -254,6 +254,10 @@ class OpportunitiesPage:
             self._latest = None if first is None else (str(first["id"]), str(first["created_at"]))
 
     def _show(self, page: OfferPage) -> None:
+        with pn.io.hold():  # the rows, buttons and labels reach the browser in one message
+            self._fill(page)
+
+    def _fill(self, page: OfferPage) -> None:
         self._next = page.next_cursor
         self.table.value = offer_frame(page.items)
         self.table.selection = []

@@ -125,13 +125,8 @@ class WhitespacePage:
         self.empty = pn.pane.Markdown(_NOTHING, visible=False, css_classes=["xsell-empty"])
         self.chart = pn.pane.Bokeh(None, css_classes=["xsell-heatmap"])
         self.currency = pn.pane.Markdown("", css_classes=["xsell-currency"])
-        self.totals = pn.widgets.Tabulator(
-            pd.DataFrame(),
-            disabled=True,
-            show_index=False,
-            sizing_mode="stretch_width",
-            css_classes=["xsell-totals"],
-        )
+        # Rebuilt with each answer: its columns are the families, which change from one answer to the next.
+        self.totals = pn.Column(sizing_mode="stretch_width")
         self.axis.param.watch(self._axis_changed, "value")
         self.body = pn.Column(self.chart, self.currency, self.totals, sizing_mode="stretch_width")
         self.view = pn.Column(
@@ -169,16 +164,21 @@ class WhitespacePage:
             f"Expected value of open offers{f' in {currency}' if currency else ''}, per row and family:"
         )
         frame = totals_frame(whitespace)
-        self.totals.formatters = {
-            column: {"type": "money", "precision": 0}
-            for column in frame.columns
-            if column not in ("row", "customers")
-        }
-        self.totals.titles = {
-            "row": "Industry" if whitespace["by"] == "industry" else "Customer",
-            "customers": "Customers",
-        }
-        self.totals.value = frame
+        money = [column for column in frame.columns if column not in ("row", "customers")]
+        self.totals.objects = [
+            pn.widgets.Tabulator(
+                frame,
+                disabled=True,
+                show_index=False,
+                titles={
+                    "row": "Industry" if whitespace["by"] == "industry" else "Customer",
+                    "customers": "Customers",
+                },
+                formatters={column: {"type": "money", "precision": 0} for column in money},
+                sizing_mode="stretch_width",
+                css_classes=["xsell-totals"],
+            )
+        ]
 
     async def _axis_changed(self, _event: Any) -> None:
         await self.load()

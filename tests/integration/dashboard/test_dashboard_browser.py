@@ -517,6 +517,10 @@ def test_first_render_with_100k_recommendations_is_fast(
     page.get_by_role("button", name="Sign in").click()
     expect(_cells(page, "customer_id")).to_have_count(50)
     took = time.perf_counter() - started
-    print(f"\nOpportunities first render with 100,000 recommendations: {took:.2f} s (sign-in click to rows)")
+    load = os.getloadavg()[0]
+    print(
+        f"\nOpportunities first render with 100,000 recommendations: {took:.2f} s from the sign-in click to"
+        f" the rows (load average {load:.1f} on {os.cpu_count()} CPUs)"
+    )
     assert took <= FIRST_RENDER_BUDGET_S, f"{took:.2f} s"
     expect(_cells(page, "customer_id").first).to_have_text("c-run-000000")
