@@ -133,7 +133,9 @@ class CustomerPage:
         self.no_offers = pn.pane.Markdown(_NO_OFFERS, visible=False, css_classes=["xsell-empty"])
         self.offer_title = pn.pane.Markdown("", css_classes=["xsell-offer-title"])
         self.reasons = pn.pane.Markdown("", css_classes=["xsell-reasons"])
-        self.chart = pn.pane.Bokeh(None, visible=False, css_classes=["xsell-chart"])
+        # The Bokeh pane keeps its own `visible` in step with the figure's: a Column around it is what hides.
+        self.chart_pane = pn.pane.Bokeh(None)
+        self.chart = pn.Column(self.chart_pane, visible=False, css_classes=["xsell-chart"])
         self.accept = pn.widgets.Button(name="Accept", button_type="success", width=110)
         self.dismiss = pn.widgets.Button(name="Dismiss", button_type="warning", width=110)
         self.amount = pn.widgets.TextInput(name="Amount won", placeholder="e.g. 15000.00", width=140)
@@ -255,7 +257,7 @@ class CustomerPage:
             f" {offer['currency']} ({offer['status']})"
         )
         self.reasons.object = reason_lines(offer)
-        self.chart.object = contribution_chart(offer) if offer.get("reasons") else None
+        self.chart_pane.object = contribution_chart(offer) if offer.get("reasons") else None
         self.chart.visible = bool(offer.get("reasons"))
         self.accept.disabled = self.dismiss.disabled = offer["status"] != "new"
         self.convert.disabled = offer["status"] != "accepted"

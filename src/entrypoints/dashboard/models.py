@@ -101,7 +101,9 @@ class ModelsPage:
         self.metrics = pn.widgets.Tabulator(
             pd.DataFrame(), disabled=True, show_index=False, width=700, css_classes=["xsell-metrics"]
         )
-        self.calibration = pn.pane.Bokeh(None, visible=False, css_classes=["xsell-calibration"])
+        # The Bokeh pane keeps its own `visible` in step with the figure's: a Column around it is what hides.
+        self.calibration_chart = pn.pane.Bokeh(None)
+        self.calibration = pn.Column(self.calibration_chart, visible=False, css_classes=["xsell-calibration"])
         self.calibration_note = pn.pane.Markdown("", visible=False)
         self.policy = pn.pane.Markdown("", css_classes=["xsell-policy"])
         self.outcomes = pn.widgets.Tabulator(
@@ -220,7 +222,7 @@ class ModelsPage:
         self.metrics.value = metrics_beside_baselines(model.get("metrics") or {})
         reliability = ((detail.get("details") or {}).get("validation") or {}).get("reliability") or []
         has_curve = any(b.get("count") for b in reliability)
-        self.calibration.object = calibration_chart(reliability) if has_curve else None
+        self.calibration_chart.object = calibration_chart(reliability) if has_curve else None
         self.calibration.visible = has_curve
         self.calibration_note.object = "No calibration curve was recorded for this version."
         self.calibration_note.visible = not has_curve

@@ -4,12 +4,16 @@ whitespace totals, and the navigation list."""
 from __future__ import annotations
 
 import io
+from typing import Any
 
+import httpx
 import openpyxl
 
+from entrypoints.dashboard.api import ApiSession
 from entrypoints.dashboard.app import PAGES, slug
+from entrypoints.dashboard.context import PageContext
 from entrypoints.dashboard.customer import contribution_chart, reason_lines
-from entrypoints.dashboard.models import calibration_chart, metrics_beside_baselines
+from entrypoints.dashboard.models import ModelsPage, calibration_chart, metrics_beside_baselines
 from entrypoints.dashboard.opportunities import csv_to_excel
 from entrypoints.dashboard.whitespace import heatmap, totals_frame
 
@@ -110,3 +114,67 @@ def test_each_page_has_a_distinct_address() -> None:
     assert labels[0] == "Opportunities"
     assert len({slug(label) for label in labels}) == len(labels)
     assert slug("Match review") == "match-review"
+
+
+def _models_api(role: str) -> Any:
+    """A scripted API for the Models page: /users answers admins only, /models admins and analysts."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/api/v1/auth/login":
+            return httpx.Response(200, json={"access_token": "a", "token_type": "Bearer", "expires_in": 900})
+        if path == "/api/v1/users":
+            return (
+                httpx.Response(200, json=[]) if role == "admin" else httpx.Response(403, json={"status": 403})
+            )
+        if role == "sales":
+            return httpx.Response(403, json={"status": 403, "detail": "admin or analyst only"})
+        if path == "/api/v1/models":
+            version = {"id": "m-1", "stage": "champion", "created_at": "2026-03-01", "created_by": "ana"}
+            return httpx.Response(
+                200,
+                json={
+                    "versions": [version],
+                    "serving_policy": {"challenger_share": 0.2, "salt": "ab"},
+                    "outcomes": [],
+                },
+            )
+        model = {
+            "id": "m-1",
+            "stage": "champion",
+            "metrics": {"validation_auc": 0.8, "baseline_peer_auc": 0.7},
+        }
+        bins = [{"mean_predicted": 0.2, "observed_rate": 0.25, "count": 10}]
+        return httpx.Response(200, json={"model": model, "details": {"validation": {"reliability": bins}}})
+
+    return answer
+
+
+async def _models_page(role: str) -> ModelsPage:
+    api = ApiSession("http://api.test", transport=httpx.MockTransport(_models_api(role)))
+    await api.sign_in("ana@example.com", "pw")
+
+    async def nothing(*_args: Any) -> None:
+        return None
+
+    page = ModelsPage(PageContext(api=api, on_session_ended=nothing, open_customer=nothing))
+    await page.load()
+    return page
+
+
+async def test_models_page_offers_changes_to_admins_only_and_explains_a_refusal() -> None:
+    admin = await _models_page("admin")
+    assert admin.admin_actions.visible and admin.body.visible
+    assert admin.metrics.value.to_dict("records") == [{"metric": "auc", "model": 0.8, "peer": 0.7}]
+    assert admin.calibration.visible
+    assert "The challenger scores **20%** of customers" in admin.policy.object
+
+    analyst = await _models_page("analyst")
+    assert analyst.body.visible and not analyst.admin_actions.visible
+    assert "only admins see them" in analyst.outcomes_note.object
+
+    sales = await _models_page("sales")
+    assert not sales.body.visible
+    assert sales.message.visible and sales.message.object.startswith(
+        "The Models page is for admins and analysts"
+    )
