@@ -44,7 +44,6 @@ class DashboardSession:
         self.api = ApiSession(api_url)
         self._refresh_s = refresh_s
         self._pages: dict[str, Page] = {}
-        self._shown: str | None = None
         self.nav = pn.Row(css_classes=["xsell-nav"], visible=False)
         self._buttons: dict[str, pn.widgets.Button] = {}
         for label, _factory in PAGES:
@@ -84,7 +83,7 @@ class DashboardSession:
         # The first page is built (hidden) while the user signs in, so that the browser has its widgets
         # ready and the sign-in only fills the table: most of the first render's time was building them.
         self.content.objects = []
-        self._page(PAGES[0][0]).view.visible = False
+        self._page(PAGES[0][0])
 
     async def _signed_in(self) -> None:
         self.login.visible = False
@@ -104,7 +103,6 @@ class DashboardSession:
     async def show(self, label: str) -> None:
         """Show the page of this navigation label (built on first use, then kept with its filters)."""
         page = self._page(label)
-        self._shown = label
         # The page's requests go out first; the widgets change while the API answers.
         loading = asyncio.ensure_future(page.load())
         await asyncio.sleep(0)
@@ -133,6 +131,7 @@ class DashboardSession:
                 refresh_s=self._refresh_s,
             )
             page = factory(context)
+            page.view.visible = False  # until `show` flips the pages in one message
             self._pages[label] = page
             self.content.append(page.view)
         return self._pages[label]
@@ -148,7 +147,6 @@ class DashboardSession:
             if isinstance(page, Closable):
                 page.close()
         self._pages.clear()
-        self._shown = None
 
     async def _session_ended(self, notice: str) -> None:
         await self.api.sign_out()
