@@ -291,7 +291,12 @@ class CustomerPage:
         key = self._write_keys.setdefault(offer["id"], uuid.uuid4().hex)
 
         async def write(offer_id: str) -> dict[str, Any]:
-            return await self._api.write_back(offer_id, key)
+            try:
+                return await self._api.write_back(offer_id, key)
+            except SessionEndedError:
+                raise
+            except ApiError as exc:
+                raise ApiError(f"Nothing was written to Salesforce. {exc}") from None
 
         await self._act("Written back to Salesforce as a task.", write, reload=False)
 
