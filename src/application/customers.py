@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from application.errors import InvalidRequestError
@@ -19,17 +20,21 @@ from domain.recommendation import Recommendation, RecommendationStatus
 __all__ = [
     "CustomerAccount",
     "CustomerDirectory",
+    "CustomerHistory",
     "CustomerProfile",
     "CustomerSummary",
     "CustomerView",
     "OffersNow",
     "SearchCustomers",
     "ShowCustomer",
+    "ShowCustomerTimeline",
+    "TimelineEvent",
 ]
 
 _CURSOR_KIND = "customers"
 _OPEN = frozenset({RecommendationStatus.NEW, RecommendationStatus.ACCEPTED})
 _OPEN_SHOWN = 50
+MAX_TIMELINE_EVENTS = 500
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,27 @@ class CustomerDirectory(Protocol):
 
     async def profile(self, customer_id: str, readable: frozenset[str] | None) -> CustomerProfile | None:
         """None when the customer does not exist or has no member account in a readable org."""
+        ...
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """An opportunity or an activity (task, event) of one of the customer's member accounts."""
+
+    at: datetime | None  # close date (opportunities) or activity time; None when the CRM has neither
+    org_id: str
+    account_id: str
+    kind: str  # opportunity | task | event
+    title: str | None
+    detail: str | None  # stage and amount, or activity type and status
+
+
+class CustomerHistory(Protocol):
+    async def timeline(
+        self, customer_id: str, readable: frozenset[str] | None, limit: int
+    ) -> list[TimelineEvent]:
+        """Live opportunities and activities of the customer's member accounts in readable orgs, newest
+        first (undated last), at most `limit`."""
         ...
 
 
@@ -141,3 +167,21 @@ class OffersNow:
             raise NotFoundError(f"no customer {customer_id!r}")
         offers = await self._score.execute(customer_id, limit=limit)
         return [dataclasses.replace(o, reasons=visible_reasons(o.reasons, scope)) for o in offers]
+
+
+class ShowCustomerTimeline:
+    def __init__(self, directory: CustomerDirectory, history: CustomerHistory) -> None:
+        self._directory = directory
+        self._history = history
+
+    async def execute(
+        self, customer_id: str, principal: Principal, *, limit: int = 100
+    ) -> list[TimelineEvent]:
+        """Raises InvalidRequestError for a bad limit and NotFoundError for a customer the caller may not
+        read (as for an unknown one)."""
+        if not 1 <= limit <= MAX_TIMELINE_EVENTS:
+            raise InvalidRequestError(f"limit must be between 1 and {MAX_TIMELINE_EVENTS}, got {limit}")
+        scope = principal.read_scope
+        if await self._directory.profile(customer_id, scope) is None:
+            raise NotFoundError(f"no customer {customer_id!r}")
+        return await self._history.timeline(customer_id, scope, limit)

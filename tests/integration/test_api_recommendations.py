@@ -528,10 +528,14 @@ async def test_every_route_role_grant_and_method_stays_in_its_orgs(
                 for customer_id in world.members:
                     response = await client.get(f"{API}/customers/{customer_id}")
                     offers = await client.get(f"{API}/customers/{customer_id}/offers")
+                    timeline = await client.get(f"{API}/customers/{customer_id}/timeline")
                     if not world.sees_customer(email, customer_id):
                         assert _problem(response, 404)["detail"] == f"no customer {customer_id!r}"
                         assert _problem(offers, 404)["detail"] == f"no customer {customer_id!r}"
+                        assert _problem(timeline, 404)["detail"] == f"no customer {customer_id!r}"
                         continue
+                    assert timeline.status_code == 200, timeline.text
+                    assert scope is None or {e["org_id"] for e in timeline.json()["items"]} <= scope
                     body = response.json()
                     assert scope is None or {a["org_id"] for a in body["accounts"]} <= scope
                     assert scope is None or set(body["families_by_org"]) <= scope
@@ -564,6 +568,8 @@ async def test_every_route_role_grant_and_method_stays_in_its_orgs(
                 f"{API}/customers",
                 f"{API}/customers/c-amer",
                 f"{API}/customers/c-amer/offers",
+                f"{API}/customers/c-amer/timeline",
+                f"{API}/whitespace",
                 f"{API}/models",
                 f"{API}/features",
             ):

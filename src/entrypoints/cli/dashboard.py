@@ -27,7 +27,14 @@ def default_api_url(api_host: str, api_port: int) -> str:
     "--api-url",
     help="The xsell API to use (default: http://XSELL_API_HOST:XSELL_API_PORT).",
 )
-def dashboard(host: str | None, port: int, api_url: str | None) -> None:
+@click.option(
+    "--refresh-s",
+    type=click.IntRange(2, 3600),
+    default=20,
+    show_default=True,
+    help="How often an open Opportunities page asks whether new scores landed (seconds).",
+)
+def dashboard(host: str | None, port: int, api_url: str | None, refresh_s: int) -> None:
     """Serve the sales dashboard. It signs each user in at the API and uses only the API, with that user's
     token (kept on the server for the browser session). Stop with Ctrl-C."""
     settings = load_settings()
@@ -43,4 +50,4 @@ def dashboard(host: str | None, port: int, api_url: str | None) -> None:
     def listening() -> None:
         click.echo(f"xsell dashboard on http://{host}:{port}/  (API {api_url})", err=True)
 
-    serve_dashboard(api_url, host, port, listening)
+    serve_dashboard(api_url, host, port, listening, refresh_s=float(refresh_s))

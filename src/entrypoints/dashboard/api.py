@@ -35,22 +35,39 @@ class OfferFilters:
 
     orgs: tuple[str, ...] = ()
     families: tuple[str, ...] = ()
+    industry: str | None = None
     status: str | None = None
     min_probability: float | None = None
+    min_value: float | None = None
+    arm: str | None = None
     sort: str = "expected_value"
 
     @property
     def narrowed(self) -> bool:
         """Whether any filter (not the sort) is set."""
-        return bool(self.orgs or self.families or self.status or self.min_probability)
+        return bool(
+            self.orgs
+            or self.families
+            or self.industry
+            or self.status
+            or self.min_probability
+            or self.min_value
+            or self.arm
+        )
 
     def params(self) -> list[tuple[str, str]]:
         """Query parameters; repeated names for several orgs or families."""
         params = [("org", org) for org in self.orgs] + [("family", family) for family in self.families]
+        if self.industry:
+            params.append(("industry", self.industry))
         if self.status:
             params.append(("status", self.status))
         if self.min_probability:
             params.append(("min_probability", repr(self.min_probability)))
+        if self.min_value:
+            params.append(("min_value", repr(self.min_value)))
+        if self.arm:
+            params.append(("arm", self.arm))
         params.append(("sort", self.sort))
         return params
 
@@ -145,18 +162,82 @@ class ApiSession:
         """Undo a merge or split by the id of its change."""
         return dict(_checked(await self._authorized("POST", f"/customers/changes/{change_id}/undo")))
 
+    async def convert(self, offer_id: str, amount: str) -> dict[str, Any]:
+        """Record the amount won (a decimal string, in the offer's currency) for an accepted offer."""
+        response = await self._authorized(
+            "POST", f"/recommendations/{offer_id}/convert", json={"amount": amount}
+        )
+        return dict(_checked(response))
+
+    async def write_back(self, offer_id: str, idempotency_key: str) -> dict[str, Any]:
+        """Ask the API to create a Salesforce task for the offer; the key makes a retried click harmless."""
+        response = await self._authorized(
+            "POST",
+            f"/recommendations/{offer_id}/write-back",
+            json={"kind": "task"},
+            headers={"Idempotency-Key": idempotency_key},
+        )
+        body = _checked(response)
+        return dict(body) if isinstance(body, dict) else {}
+
+    async def latest_offer(self) -> dict[str, Any] | None:
+        """The best offer of the whole view (one row, cached by the API): its id changes when scoring
+        writes new offers, so comparing it is a cheap way to notice a new run."""
+        page = await self.offers(OfferFilters(), limit=1)
+        return page.items[0] if page.items else None
+
+    async def customers(self, text: str, *, limit: int = 50) -> list[dict[str, Any]]:
+        params = {"q": text, "limit": str(limit)}
+        body = _checked(await self._authorized("GET", "/customers", params=params))
+        return list(body["items"])
+
+    async def customer(self, customer_id: str) -> dict[str, Any]:
+        return dict(_checked(await self._authorized("GET", f"/customers/{customer_id}")))
+
+    async def timeline(self, customer_id: str) -> list[dict[str, Any]]:
+        body = _checked(await self._authorized("GET", f"/customers/{customer_id}/timeline"))
+        return list(body["items"])
+
+    async def whitespace(self, by: str, orgs: tuple[str, ...] = ()) -> dict[str, Any]:
+        params = [("by", by)] + [("org", org) for org in orgs]
+        return dict(_checked(await self._authorized("GET", "/whitespace", params=params)))
+
+    async def models(self) -> dict[str, Any]:
+        return dict(_checked(await self._authorized("GET", "/models")))
+
+    async def model(self, model_id: str) -> dict[str, Any]:
+        return dict(_checked(await self._authorized("GET", f"/models/{model_id}")))
+
+    async def promote(self, model_id: str, *, challenger: bool = False) -> dict[str, Any]:
+        body = {"challenger": challenger, "reason": "Promoted from the dashboard"}
+        return dict(_checked(await self._authorized("POST", f"/models/{model_id}/promote", json=body)))
+
+    async def roll_back(self) -> dict[str, Any]:
+        body = {"reason": "Rolled back from the dashboard"}
+        return dict(_checked(await self._authorized("POST", "/models/rollback", json=body)))
+
+    async def is_admin(self) -> bool:
+        """Whether the user may change things only admins may (the user list answers admins only)."""
+        response = await self._authorized("GET", "/users")
+        if response.status_code == 403:
+            return False
+        _checked(response)
+        return True
+
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def _authorized(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def _authorized(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
         if self._access is None:
             raise SessionEndedError("Sign in first.")
         if self._clock() >= self._renew_at:
             await self._renew()
-        response = await self._send(method, path, headers=self._bearer(), **kwargs)
+        response = await self._send(method, path, headers={**(headers or {}), **self._bearer()}, **kwargs)
         if response.status_code == 401:  # revoked or expired early (clock skew): renew once
             await self._renew()
-            response = await self._send(method, path, headers=self._bearer(), **kwargs)
+            response = await self._send(method, path, headers={**(headers or {}), **self._bearer()}, **kwargs)
             if response.status_code == 401:
                 self._access = None
                 raise SessionEndedError("Your session has ended; sign in again.")

@@ -38,6 +38,7 @@ from entrypoints.http.security import (
 )
 from entrypoints.http.telemetry import metrics, telemetry
 from entrypoints.http.users import UserController
+from entrypoints.http.whitespace import WhitespaceController
 from entrypoints.http.write_backs import WriteBackController
 from entrypoints.settings import Settings
 
@@ -99,6 +100,7 @@ def create_app(settings: Settings) -> Litestar:
             FeatureController,
             JobController,
             OrgSyncController,
+            WhitespaceController,
         ],
         guards=[authenticated, per_principal_limit],
         dependencies={"principal": principal_dependency},

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import msgspec
 
-from application.customers import CustomerAccount, CustomerSummary, CustomerView
+from application.customers import CustomerAccount, CustomerSummary, CustomerView, TimelineEvent
 from application.models.realtime import LiveOffer
 from domain.recommendation import Arm
 from entrypoints.http.recommendation_schemas import ReasonOut, RecommendationOut
 
-__all__ = ["CustomerAccountOut", "CustomerOut", "CustomerPage", "CustomerSummaryOut", "LiveOfferOut"]
+__all__ = [
+    "CustomerAccountOut",
+    "CustomerOut",
+    "CustomerPage",
+    "CustomerSummaryOut",
+    "LiveOfferOut",
+    "TimelineEventOut",
+    "TimelineOut",
+]
 
 _CUSTOMER_ID = msgspec.Meta(
     description="Resolved customer id, stable across resolution runs.", examples=["c-5f0c2a"]
@@ -121,3 +130,45 @@ class LiveOfferOut(msgspec.Struct, frozen=True, kw_only=True):
             arm=offer.arm,
             reasons=[ReasonOut.of(r) for r in offer.reasons],
         )
+
+
+class TimelineEventOut(msgspec.Struct, frozen=True, kw_only=True):
+    """An opportunity or an activity of one of the customer's member accounts, as synced."""
+
+    at: Annotated[
+        datetime | None,
+        msgspec.Meta(description="Close date of an opportunity, time of an activity; null when unknown."),
+    ]
+    org_id: Annotated[str, msgspec.Meta(examples=["emea"])]
+    account_id: Annotated[
+        str, msgspec.Meta(description="The member account's CRM id.", examples=["0015g00000AbCdEAAV"])
+    ]
+    kind: Annotated[str, msgspec.Meta(description="opportunity, task or event.", examples=["opportunity"])]
+    title: Annotated[
+        str | None,
+        msgspec.Meta(description="Opportunity name or activity subject.", examples=["Renewal 2026"]),
+    ]
+    detail: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="Stage and amount, or activity type and status.",
+            examples=["Closed Won · 15,000.00 EUR"],
+        ),
+    ]
+
+    @classmethod
+    def of(cls, event: TimelineEvent) -> TimelineEventOut:
+        return cls(
+            at=event.at,
+            org_id=event.org_id,
+            account_id=event.account_id,
+            kind=event.kind,
+            title=event.title,
+            detail=event.detail,
+        )
+
+
+class TimelineOut(msgspec.Struct, frozen=True, kw_only=True):
+    """Newest first; undated last."""
+
+    items: list[TimelineEventOut]

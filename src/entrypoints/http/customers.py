@@ -9,9 +9,16 @@ from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import Parameter
 
-from application.customers import OffersNow, SearchCustomers, ShowCustomer
+from application.customers import OffersNow, SearchCustomers, ShowCustomer, ShowCustomerTimeline
 from domain.access import Principal
-from entrypoints.http.customer_schemas import CustomerOut, CustomerPage, CustomerSummaryOut, LiveOfferOut
+from entrypoints.http.customer_schemas import (
+    CustomerOut,
+    CustomerPage,
+    CustomerSummaryOut,
+    LiveOfferOut,
+    TimelineEventOut,
+    TimelineOut,
+)
 from entrypoints.http.guards import known_query_only
 from entrypoints.http.path_params import CustomerId
 
@@ -67,6 +74,25 @@ class CustomerController(Controller):
         principal: NamedDependency[Principal],
     ) -> CustomerOut:
         return CustomerOut.of(await use_case.execute(customer_id, principal))
+
+    @get(
+        f"/{_ID}/timeline",
+        summary="A customer's timeline",
+        description="Opportunities (dated by close date) and activities (tasks and events) of the customer's"
+        " member accounts in the orgs the caller may read, newest first, deleted ones left out." + _NOT_FOUND,
+        guards=[known_query_only],
+        opt={"query": frozenset({"limit"})},
+    )
+    @inject
+    async def customer_timeline(
+        self,
+        customer_id: CustomerId,
+        use_case: FromDishka[ShowCustomerTimeline],
+        principal: NamedDependency[Principal],
+        limit: Annotated[int, Parameter(ge=1, le=500, description="Events (1-500).")] = 100,
+    ) -> TimelineOut:
+        events = await use_case.execute(customer_id, principal, limit=limit)
+        return TimelineOut(items=[TimelineEventOut.of(e) for e in events])
 
     @get(
         f"/{_ID}/offers",

@@ -6,9 +6,18 @@ from dishka import Provider, Scope, provide
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from adapters.persistence.customer_directory import SqlaCustomerDirectory
+from adapters.persistence.customer_history import SqlaCustomerHistory
 from adapters.persistence.resolution_unit_of_work import SqlaResolutionUnitOfWork
+from adapters.persistence.whitespace_store import SqlaWhitespaceStore
 from adapters.resolution.rapidfuzz_scorer import RapidfuzzPairScorer
-from application.customers import CustomerDirectory, OffersNow, SearchCustomers, ShowCustomer
+from application.customers import (
+    CustomerDirectory,
+    CustomerHistory,
+    OffersNow,
+    SearchCustomers,
+    ShowCustomer,
+    ShowCustomerTimeline,
+)
 from application.ports import Clock
 from application.resolution.crosswalk import (
     AddProductFamily,
@@ -31,6 +40,7 @@ from application.resolution.review import (
     SplitCustomer,
     UndoCustomerChange,
 )
+from application.whitespace import ShowWhitespace, WhitespaceSource
 from domain.resolution.decisions import MatchThresholds
 from entrypoints.settings import Settings
 
@@ -58,8 +68,18 @@ class ResolutionProvider(Provider):
     def search_customers(self, directory: CustomerDirectory) -> SearchCustomers:
         return SearchCustomers(directory)
 
+    @provide(scope=Scope.APP)
+    def history(self, engine: AsyncEngine) -> CustomerHistory:
+        return SqlaCustomerHistory(engine)
+
+    @provide(scope=Scope.APP)
+    def whitespace_source(self, engine: AsyncEngine) -> WhitespaceSource:
+        return SqlaWhitespaceStore(engine)
+
     show_customer = provide(ShowCustomer, scope=Scope.REQUEST)
+    customer_timeline = provide(ShowCustomerTimeline, scope=Scope.REQUEST)
     offers_now = provide(OffersNow, scope=Scope.REQUEST)
+    whitespace = provide(ShowWhitespace, scope=Scope.REQUEST)
 
     @provide(scope=Scope.REQUEST)
     def resolve(

@@ -153,3 +153,36 @@ async def test_match_review_calls_carry_only_the_pair_and_the_decision() -> None
     )
     assert (reopen.url.path, json.loads(reopen.content)) == ("/api/v1/matches/decisions/undo", pair)
     assert (undo.method, undo.url.path) == ("POST", "/api/v1/customers/changes/ch-1/undo")
+
+
+async def test_the_new_filters_travel_only_when_set() -> None:
+    api = Api()
+    session = _session(api)
+    await session.sign_in("ana@example.com", "right")
+
+    await session.offers(OfferFilters(industry="Retail", min_value=1000.0, arm="challenger"))
+    await session.offers(OfferFilters(industry=None, min_value=None, arm=None))
+
+    assert dict(api.requests[-2].url.params) == {
+        "industry": "Retail",
+        "min_value": "1000.0",
+        "arm": "challenger",
+        "sort": "expected_value",
+        "limit": "50",
+    }
+    assert dict(api.requests[-1].url.params) == {"sort": "expected_value", "limit": "50"}
+    assert OfferFilters(arm="champion").narrowed and not OfferFilters(sort="probability").narrowed
+
+
+async def test_write_back_sends_its_idempotency_key_beside_the_token() -> None:
+    api = Api()
+    session = _session(api)
+    await session.sign_in("ana@example.com", "right")
+
+    await session.write_back("r1", "key-1")
+
+    request = api.requests[-1]
+    assert request.url.path == "/api/v1/recommendations/r1/write-back"
+    assert json.loads(request.content) == {"kind": "task"}
+    assert request.headers["Idempotency-Key"] == "key-1"
+    assert request.headers["Authorization"] == "Bearer a1"
