@@ -223,6 +223,7 @@ class SyncHealthPage:
         self.orgs.loading = True
         try:
             orgs = await self._api.orgs()
+            # One after the other: concurrent requests could each try to renew the same refresh token.
             runs = {str(org["id"]): await self._last_run(org) for org in orgs}
         except SessionEndedError as exc:
             await self.session_ended(str(exc))
