@@ -22,6 +22,13 @@ __all__ = [
 ]
 
 Badge = Literal["success", "info", "warning", "danger"]
+# Background and text colour of the state line per badge.
+_BADGE_COLOURS: dict[str, tuple[str, str]] = {
+    "success": ("#e8f5e9", "#1b5e20"),
+    "info": ("#e3f2fd", "#0d47a1"),
+    "warning": ("#fff8e1", "#8a5300"),
+    "danger": ("#ffebee", "#b71c1c"),
+}
 _NO_ORGS = "No orgs yet: add one with `xsell orgs add`, then sync it with `xsell sync`."
 _NEVER_SYNCED = "Never synced: press **Sync now**, or wait for its schedule."
 _FORBIDDEN = "403"
@@ -87,6 +94,16 @@ def state_line(org: dict[str, Any]) -> tuple[str, Badge]:
     return "OK.", "success"
 
 
+def mismatch_line(mismatches: list[dict[str, Any]]) -> str:
+    """What the count check right after the run found (the run stores only the objects that differed)."""
+    if not mismatches:
+        return "After the run: every object's count matched the org's."
+    objects = ", ".join(
+        f"{m['sobject']} (xsell {int(m['xsell_count']):,}, org {int(m['crm_count']):,})" for m in mismatches
+    )
+    return f"After the run these counts differed from the org's: {objects}."
+
+
 def reconciliation_table(result: dict[str, Any]) -> str:
     """Per object: xsell's count, the org's count, and whether they match (Markdown)."""
     lines = [
@@ -99,11 +116,13 @@ def reconciliation_table(result: dict[str, Any]) -> str:
         lines.append(
             f"| {row['sobject']} | {int(row['xsell_count']):,} | {int(row['crm_count']):,} | {match} |"
         )
+    checked = [row["checked_at"] for row in result.get("objects") or [] if row.get("checked_at")]
+    when = f" (counted {_when(max(checked))})" if checked else ""
     verdict = (
-        "**In step**: every object's counts match."
+        f"**In step**{when}: every object's counts match."
         if result.get("in_step")
-        else "**Out of step**: records changed in the org since the last sync show as differences until"
-        " the next sync brings them."
+        else f"**Out of step**{when}: records changed in the org since the last sync show as differences"
+        " until the next sync brings them."
     )
     return verdict + "\n\n" + "\n".join(lines)
 
@@ -120,10 +139,12 @@ class OrgCard:
 
     def __init__(self, api: ApiSession, page: SyncHealthPage, org: dict[str, Any]) -> None:
         self._api, self._page, self.org_id = api, page, str(org["id"])
-        self.state = pn.pane.Alert("", css_classes=["xsell-sync-state"], margin=(0, 0, 5, 0))
+        self.badge: Badge = "success"
+        self.state = pn.pane.Markdown("", css_classes=["xsell-sync-state"], margin=(0, 10))
         self.run = pn.pane.Markdown("", css_classes=["xsell-sync-run"])
         self.budget = pn.pane.Markdown("", css_classes=["xsell-sync-budget"])
         self.errors = pn.pane.Markdown("", visible=False, css_classes=["xsell-sync-errors"])
+        self.after_run = pn.pane.Markdown("", visible=False, css_classes=["xsell-sync-after-run"])
         self.check = pn.widgets.Button(name="Check reconciliation", width=190)
         self.sync = pn.widgets.Button(name="Sync now", button_type="primary", width=120)
         self.result = pn.pane.Markdown("", visible=False, css_classes=["xsell-reconciliation"])
@@ -136,6 +157,7 @@ class OrgCard:
             self.state,
             self.run,
             self.budget,
+            self.after_run,
             self.errors,
             pn.Row(self.check, self.sync),
             self.line,
@@ -147,16 +169,26 @@ class OrgCard:
         )
 
     def show(self, org: dict[str, Any], run: dict[str, Any] | None) -> None:
-        self.state.object, self.state.alert_type = state_line(org)
+        self.state.object, self.badge = state_line(org)
+        background, colour = _BADGE_COLOURS[self.badge]
+        self.state.styles = {
+            "background": background,
+            "color": colour,
+            "padding": "0 10px",
+            "border-radius": "4px",
+        }
         self.run.object = run_line(run)
         self.budget.object = budget_line(org, run)
         errors = list((run or {}).get("errors") or [])
         self.errors.object = "**Errors of the last run:**\n\n" + "\n".join(map(error_line, errors))
         self.errors.visible = bool(errors)
+        mismatches = list((run or {}).get("reconciliation_mismatches") or [])
+        self.after_run.object = mismatch_line(mismatches) if run else ""
+        self.after_run.visible = run is not None and run.get("status") != "running"
 
     async def _check(self, _event: Any) -> None:
         self.line.visible = self.result.visible = False
-        self.result.loading = True
+        self.check.disabled, self.check.name = True, "Counting…"
         try:
             result = await self._api.reconciliation(self.org_id)
         except SessionEndedError as exc:
@@ -166,7 +198,7 @@ class OrgCard:
             self._warn(_NOT_ALLOWED_CHECK if _FORBIDDEN in str(exc) else str(exc))
             return
         finally:
-            self.result.loading = False
+            self.check.disabled, self.check.name = False, "Check reconciliation"
         self.result.object = reconciliation_table(result)
         self.result.visible = True
 

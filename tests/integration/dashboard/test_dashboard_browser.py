@@ -759,6 +759,7 @@ def test_sync_health_shows_the_run_the_budget_and_reconciles(
     )
     expect(card.locator(".xsell-sync-budget")).to_contain_text("1,500 of 15,000 requests today (10.0% used)")
     expect(card.locator(".xsell-sync-state")).to_contain_text("OK.")
+    expect(card.locator(".xsell-sync-after-run")).to_contain_text("every object's count matched the org's")
     expect(cards.filter(has_text="AMER (amer, salesforce)")).to_contain_text("Never synced")
     shot("sync-health")
 

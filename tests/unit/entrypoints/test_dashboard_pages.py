@@ -15,7 +15,13 @@ from entrypoints.dashboard.context import PageContext
 from entrypoints.dashboard.customer import contribution_chart, reason_lines
 from entrypoints.dashboard.models import ModelsPage, calibration_chart, metrics_beside_baselines
 from entrypoints.dashboard.opportunities import csv_to_excel
-from entrypoints.dashboard.sync_health import SyncHealthPage, budget_line, run_line, state_line
+from entrypoints.dashboard.sync_health import (
+    SyncHealthPage,
+    budget_line,
+    mismatch_line,
+    run_line,
+    state_line,
+)
 from entrypoints.dashboard.whitespace import heatmap, totals_frame
 
 OFFER = {
@@ -228,6 +234,10 @@ def test_sync_health_lines_say_when_how_much_and_what_state() -> None:
         "danger",
     )
     assert state_line({"sync_state": "idle"}) == ("OK.", "success")
+    mismatch = {"sobject": "Account", "xsell_count": 1204, "crm_count": 1206}
+    assert mismatch_line([mismatch]) == (
+        "After the run these counts differed from the org's: Account (xsell 1,204, org 1,206)."
+    )
 
 
 def _sync_api(role: str, orgs: list[dict[str, Any]]) -> Any:
@@ -271,7 +281,8 @@ async def test_sync_health_shows_each_org_and_its_actions() -> None:
     card = page.cards["emea"]
     assert not page.empty.visible
     assert "1,234 records" in card.run.object and "80.0% used" in card.budget.object
-    assert card.state.alert_type == "warning"
+    assert card.badge == "warning" and card.state.object.startswith("Paused: API budget")
+    assert card.after_run.object == "After the run: every object's count matched the org's."
     assert card.errors.visible and "Opportunity: `INVALID_FIELD` re-described" in card.errors.object
 
     await card._check(None)
