@@ -216,6 +216,23 @@ class ApiSession:
         body = {"reason": "Rolled back from the dashboard"}
         return dict(_checked(await self._authorized("POST", "/models/rollback", json=body)))
 
+    async def orgs(self) -> list[dict[str, Any]]:
+        """The orgs the user may read, each with its sync state, last run and today's API usage."""
+        return list(_checked(await self._authorized("GET", "/orgs")))
+
+    async def sync_runs(self, org_id: str, *, limit: int = 1) -> list[dict[str, Any]]:
+        """The org's newest sync runs first: counts per object, errors and the API usage after each."""
+        params = {"limit": str(limit)}
+        return list(_checked(await self._authorized("GET", f"/orgs/{org_id}/sync-runs", params=params)))
+
+    async def reconciliation(self, org_id: str) -> dict[str, Any]:
+        """xsell's live record counts against the org's own, object by object (one CRM call each)."""
+        return dict(_checked(await self._authorized("GET", f"/orgs/{org_id}/reconciliation")))
+
+    async def sync_now(self, org_id: str) -> dict[str, Any]:
+        """Queue a sync of the changes since the org's last run; the job as the API queued it."""
+        return dict(_checked(await self._authorized("POST", f"/orgs/{org_id}/sync", json={"full": False})))
+
     async def is_admin(self) -> bool:
         """Whether the user may change things only admins may (the user list answers admins only)."""
         response = await self._authorized("GET", "/users")

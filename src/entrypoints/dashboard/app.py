@@ -16,6 +16,7 @@ from entrypoints.dashboard.login import LoginPage
 from entrypoints.dashboard.match_review import MatchReviewPage
 from entrypoints.dashboard.models import ModelsPage
 from entrypoints.dashboard.opportunities import OpportunitiesPage
+from entrypoints.dashboard.sync_health import SyncHealthPage
 from entrypoints.dashboard.whitespace import WhitespacePage
 
 __all__ = ["PAGES", "DashboardSession", "serve_dashboard", "slug"]
@@ -27,6 +28,7 @@ PAGES: list[tuple[str, PageFactory]] = [
     ("Whitespace", WhitespacePage),
     ("Models", ModelsPage),
     ("Match review", lambda context: MatchReviewPage(context.api, context.on_session_ended)),
+    ("Sync health", SyncHealthPage),
 ]
 _CUSTOMER = "Customer"
 

@@ -13,8 +13,9 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ import openpyxl
 import pytest
 import uvicorn
 from redis.asyncio import Redis as AsyncRedis
+from sqlalchemy import insert
 from tests.integration.api_support import ORGS, PASSWORD, add_user, api_settings, bearer
 from tests.integration.test_api_recommendations import FAMILIES
 from tests.integration.test_api_recommendations import _seed as seed_offers
@@ -34,12 +36,15 @@ from adapters.persistence.engine import create_engine, create_session_factory
 from adapters.persistence.recommendation_store import SqlaRecommendationStore
 from adapters.persistence.repositories import SqlaAccountRepository
 from adapters.persistence.resolution_unit_of_work import SqlaResolutionUnitOfWork
+from adapters.persistence.tables import sync_runs
+from adapters.persistence.unit_of_work import SqlaUnitOfWork
 from application.models.scoring import RecommendationBatch
 from application.resolution.ports import ScoredMatch
 from domain.access import Role
 from domain.account import Account
 from domain.customer import Customer, MatchMethod, Membership
 from domain.ids import SalesforceId
+from domain.org import Org, OrgKind
 from domain.recommendation import Reason, ReasonKind
 from domain.resolution.clustering import PairLink
 from domain.resolution.model import Field, FieldEvidence, MatchExplanation, MatchModel
@@ -673,3 +678,102 @@ def test_review_a_match_merge_undo_and_keep_apart(
     expect(cards).to_have_count(1)
     expect(page.get_by_role("button", name="Undo last decision")).to_be_disabled()
     shot("match-undone")
+
+
+CSV_ACCOUNTS = ("001000000900001", "001000000900002", "001000000900003")
+
+
+async def _seed_synced_csv_org(database_url: str, folder: Path) -> None:
+    """A CSV org (its exports in `folder`: a CRM the API can count) whose accounts xsell holds, and the
+    completed sync run that brought them."""
+    engine = create_engine(database_url, 1)
+    try:
+        async with SqlaUnitOfWork(create_session_factory(engine)()) as uow:
+            await uow.orgs.add(
+                Org(
+                    id="files",
+                    name="Files Co",
+                    kind=OrgKind.CSV,
+                    business_unit="files",
+                    currency="USD",
+                    instance_url=str(folder),
+                )
+            )
+            await uow.accounts.upsert(
+                [
+                    Account(
+                        org_id="files",
+                        external_id=SalesforceId.parse(i).value,
+                        name=f"Files Co {n}",
+                        currency="USD",
+                    )
+                    for n, i in enumerate(CSV_ACCOUNTS)
+                ]
+            )
+            await uow.commit()
+        async with engine.begin() as connection:
+            await connection.execute(
+                insert(sync_runs).values(
+                    id=uuid.uuid4(),
+                    org_id="files",
+                    trigger="manual",
+                    full=True,
+                    status="completed",
+                    started_at=NOW_UTC,
+                    finished_at=NOW_UTC + timedelta(minutes=2, seconds=5),
+                    counts={"Account": {"upserted": 3, "deleted": 0}},
+                    errors=[],
+                    api_used=1_500,
+                    api_max=15_000,
+                )
+            )
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def synced_org(api_url: str, database_url: str, tmp_path: Path) -> str:
+    """Seeded before the browser starts (its event loop would refuse asyncio.run)."""
+    folder = tmp_path / "csv-org"
+    folder.mkdir()
+    rows = "".join(f"{i},Files Co {n},2026-03-01T06:00:00.000+0000\n" for n, i in enumerate(CSV_ACCOUNTS))
+    (folder / "Account.csv").write_text("Id,Name,SystemModstamp\n" + rows, encoding="utf-8")
+    asyncio.run(_seed_synced_csv_org(database_url, folder))
+    return api_url
+
+
+def test_sync_health_shows_the_run_the_budget_and_reconciles(
+    synced_org: str, browser_page: Page, dashboard_url: str, tmp_path: Path
+) -> None:
+    page = browser_page
+    shot = _shooter(page, tmp_path)
+    _sign_in(page, dashboard_url + "?page=sync-health")
+    expect(page.get_by_role("heading", name="Sync health")).to_be_visible()
+
+    # One card per org: the seeded Salesforce orgs never synced, the CSV org has its run and budget.
+    cards = page.locator(".xsell-org")
+    expect(cards).to_have_count(4)
+    card = cards.filter(has_text="Files Co (files, csv)")
+    expect(card.locator(".xsell-sync-run")).to_contain_text(
+        "Last run (full, manual): started 2026-03-01 12:00 UTC, completed; 3 records in 2 min 5 s."
+    )
+    expect(card.locator(".xsell-sync-budget")).to_contain_text("1,500 of 15,000 requests today (10.0% used)")
+    expect(card.locator(".xsell-sync-state")).to_contain_text("OK.")
+    expect(card.locator(".xsell-sync-after-run")).to_contain_text("every object's count matched the org's")
+    expect(cards.filter(has_text="AMER (amer, salesforce)")).to_contain_text("Never synced")
+    shot("sync-health")
+
+    # The live count against the CSV exports: every object matches.
+    card.get_by_role("button", name="Check reconciliation").click()
+    result = card.locator(".xsell-reconciliation")
+    expect(result).to_contain_text("In step")
+    account = result.locator("tr").filter(has=page.get_by_role("cell", name="Account", exact=True))
+    expect(account.locator("td")).to_have_text(["Account", "3", "3", "yes"])
+    shot("sync-health-reconciled")
+
+    # Sync now queues a job and says which.
+    card.get_by_role("button", name="Sync now").click()
+    expect(card.locator(".xsell-sync-job")).to_contain_text("Sync queued: job")
+    jobs = [j for j in _api_get(synced_org, "/jobs")["items"] if j["org_id"] == "files"]
+    assert [(j["kind"], j["status"]) for j in jobs] == [("sync", "queued")], shot("sync-health-queued")
+    expect(card.locator(".xsell-sync-job")).to_contain_text(jobs[0]["id"])

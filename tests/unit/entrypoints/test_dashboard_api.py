@@ -186,3 +186,43 @@ async def test_write_back_sends_its_idempotency_key_beside_the_token() -> None:
     assert json.loads(request.content) == {"kind": "task"}
     assert request.headers["Idempotency-Key"] == "key-1"
     assert request.headers["Authorization"] == "Bearer a1"
+
+
+async def test_sync_health_calls_name_the_org_and_ask_one_run() -> None:
+    api = Api()
+    session = _session(api)
+    await session.sign_in("ana@example.com", "right")
+
+    await session.orgs()
+    await session.sync_runs("emea")
+    await session.reconciliation("emea")
+    await session.sync_now("emea")
+
+    orgs, runs, reconciliation, sync = api.requests[1:]
+    assert (orgs.method, orgs.url.path) == ("GET", "/api/v1/orgs")
+    assert (runs.method, runs.url.path, dict(runs.url.params)) == (
+        "GET",
+        "/api/v1/orgs/emea/sync-runs",
+        {"limit": "1"},
+    )
+    assert (reconciliation.method, reconciliation.url.path) == ("GET", "/api/v1/orgs/emea/reconciliation")
+    assert (sync.method, sync.url.path, json.loads(sync.content)) == (
+        "POST",
+        "/api/v1/orgs/emea/sync",
+        {"full": False},
+    )
+    assert all(r.headers["Authorization"] == "Bearer a1" for r in (orgs, runs, reconciliation, sync))
+
+
+async def test_a_crm_failure_during_reconciliation_is_one_line_with_its_reason() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v1/auth/login":
+            return httpx.Response(200, json={"access_token": "a", "token_type": "Bearer", "expires_in": 900})
+        return httpx.Response(
+            502, json={"title": "Bad Gateway", "detail": "the org refused the login", "status": 502}
+        )
+
+    session = ApiSession("http://api.test", transport=httpx.MockTransport(answer))
+    await session.sign_in("ana@example.com", "right")
+    with pytest.raises(ApiError, match=r"^The API answered 502: the org refused the login$"):
+        await session.reconciliation("emea")

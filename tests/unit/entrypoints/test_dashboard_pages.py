@@ -15,6 +15,13 @@ from entrypoints.dashboard.context import PageContext
 from entrypoints.dashboard.customer import contribution_chart, reason_lines
 from entrypoints.dashboard.models import ModelsPage, calibration_chart, metrics_beside_baselines
 from entrypoints.dashboard.opportunities import csv_to_excel
+from entrypoints.dashboard.sync_health import (
+    SyncHealthPage,
+    budget_line,
+    mismatch_line,
+    run_line,
+    state_line,
+)
 from entrypoints.dashboard.whitespace import heatmap, totals_frame
 
 OFFER = {
@@ -178,3 +185,125 @@ async def test_models_page_offers_changes_to_admins_only_and_explains_a_refusal(
     assert sales.message.visible and sales.message.object.startswith(
         "The Models page is for admins and analysts"
     )
+
+
+ORG = {
+    "id": "emea",
+    "name": "Acme EMEA",
+    "kind": "salesforce",
+    "sync_state": "paused",
+    "sync_reason": "API budget share 80% reached",
+    "api_used": 12_000,
+    "api_max": 15_000,
+    "last_run_status": "partial",
+    "last_run_started_at": "2026-03-02T06:00:00Z",
+    "last_run_finished_at": "2026-03-02T06:02:05Z",
+}
+RUN = {
+    "id": "5b1f0c1e-0000-4000-8000-000000000001",
+    "trigger": "schedule",
+    "full": False,
+    "status": "partial",
+    "status_reason": None,
+    "started_at": "2026-03-02T06:00:00Z",
+    "finished_at": "2026-03-02T06:02:05Z",
+    "counts": {"Account": {"upserted": 1200, "deleted": 4}, "Opportunity": {"upserted": 30, "deleted": 0}},
+    "errors": [{"object": "Opportunity", "code": "INVALID_FIELD", "message": "re-described"}],
+    "api_used": 12_000,
+    "api_max": 15_000,
+    "reconciliation_mismatches": [],
+}
+
+
+def test_sync_health_lines_say_when_how_much_and_what_state() -> None:
+    assert run_line(RUN) == (
+        "Last run (incremental, schedule): started 2026-03-02 06:00 UTC, **partial**; 1,234 records in"
+        " 2 min 5 s."
+    )
+    assert run_line(None).startswith("Never synced")
+    assert budget_line(ORG, RUN) == "API budget: 12,000 of 15,000 requests today (80.0% used)."
+    assert budget_line({**ORG, "api_used": 0, "api_max": 0}, None) == (
+        "API budget: this org has no daily API limit."
+    )
+    assert state_line(ORG) == (
+        "Paused: API budget: API budget share 80% reached. The next run resumes.",
+        "warning",
+    )
+    assert state_line({"sync_state": "attention", "sync_reason": "login refused"}) == (
+        "Needs attention: login refused.",
+        "danger",
+    )
+    assert state_line({"sync_state": "idle"}) == ("OK.", "success")
+    mismatch = {"sobject": "Account", "xsell_count": 1204, "crm_count": 1206}
+    assert mismatch_line([mismatch]) == (
+        "After the run these counts differed from the org's: Account (xsell 1,204, org 1,206)."
+    )
+
+
+def _sync_api(role: str, orgs: list[dict[str, Any]]) -> Any:
+    """A scripted API for the Sync health page: reconciliation and sync answer admins and analysts only."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/api/v1/auth/login":
+            return httpx.Response(200, json={"access_token": "a", "token_type": "Bearer", "expires_in": 900})
+        if path == "/api/v1/orgs":
+            return httpx.Response(200, json=orgs)
+        if path == "/api/v1/orgs/emea/sync-runs":
+            return httpx.Response(200, json=[RUN])
+        if role == "sales":
+            return httpx.Response(403, json={"status": 403, "detail": "admin or analyst only"})
+        if path == "/api/v1/orgs/emea/reconciliation":
+            objects = [
+                {"sobject": "Account", "xsell_count": 1200, "crm_count": 1200, "difference": 0},
+                {"sobject": "Opportunity", "xsell_count": 30, "crm_count": 32, "difference": -2},
+            ]
+            return httpx.Response(200, json={"org_id": "emea", "in_step": False, "objects": objects})
+        return httpx.Response(202, json={"id": "job-1", "kind": "sync", "status": "queued"})
+
+    return answer
+
+
+async def _sync_page(role: str, orgs: list[dict[str, Any]]) -> SyncHealthPage:
+    api = ApiSession("http://api.test", transport=httpx.MockTransport(_sync_api(role, orgs)))
+    await api.sign_in("ana@example.com", "pw")
+
+    async def nothing(*_args: Any) -> None:
+        return None
+
+    page = SyncHealthPage(PageContext(api=api, on_session_ended=nothing, open_customer=nothing))
+    await page.load()
+    return page
+
+
+async def test_sync_health_shows_each_org_and_its_actions() -> None:
+    page = await _sync_page("analyst", [ORG])
+    card = page.cards["emea"]
+    assert not page.empty.visible
+    assert "1,234 records" in card.run.object and "80.0% used" in card.budget.object
+    assert card.badge == "warning" and card.state.object.startswith("Paused: API budget")
+    assert card.after_run.object == "After the run: every object's count matched the org's."
+    assert card.errors.visible and "Opportunity: `INVALID_FIELD` re-described" in card.errors.object
+
+    await card._check(None)
+    assert card.result.visible
+    assert (
+        "**Out of step**" in card.result.object
+        and "| Opportunity | 30 | 32 | no (-2) |" in card.result.object
+    )
+    await card._sync(None)
+    assert card.job.visible and "job `job-1` is queued" in card.job.object
+
+
+async def test_sync_health_explains_refusals_and_an_empty_list() -> None:
+    sales = await _sync_page("sales", [ORG])
+    card = sales.cards["emea"]
+    await card._check(None)
+    assert card.line.visible and card.line.object.startswith("Reconciliation is for admins and analysts")
+    await card._sync(None)
+    assert card.line.object.startswith("Syncing on demand is for admins and analysts")
+    assert not card.job.visible
+
+    empty = await _sync_page("admin", [])
+    assert empty.empty.visible and "xsell orgs add" in empty.empty.object
+    assert empty.orgs.objects == []
