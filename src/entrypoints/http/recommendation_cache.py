@@ -42,20 +42,21 @@ async def cached_page(
     query: RecommendationQuery,
     paging: dict[str, Any],
     compute: Callable[[], Awaitable[RecommendationPage]],
-) -> RecommendationPage:
-    """The page (`paging`: limit and cursor) of `query`, from the cache when it holds the current one."""
+) -> bytes:
+    """The page (`paging`: limit and cursor) of `query` as JSON, from the cache when it holds the current
+    one. The cached bytes are the answer as they are: a hit decodes and encodes nothing."""
     try:
         (generation,) = await cache.get_many([GENERATION_KEY])
         key = cache_key(generation, query, paging)
         (hit,) = await cache.get_many([key])
     except (RedisError, OSError) as exc:
         _log.warning("recommendation cache unavailable, answering uncached: %s", type(exc).__name__)
-        return await compute()
+        return msgspec.json.encode(await compute())
     if hit is not None:
-        return msgspec.json.decode(hit, type=RecommendationPage)
-    page = await compute()
+        return hit
+    page = msgspec.json.encode(await compute())
     try:
-        await cache.set_many({key: msgspec.json.encode(page)}, ttl_seconds=_TTL_SECONDS)
+        await cache.set_many({key: page}, ttl_seconds=_TTL_SECONDS)
     except (RedisError, OSError) as exc:
         _log.warning("recommendation cache not written: %s", type(exc).__name__)
     return page
