@@ -28,7 +28,9 @@ from tests.integration.api_support import (
 
 from adapters.embedded.services import ServiceUrls
 from adapters.security.tokens import decode_key
+from application.auth import UpdateUser, UserChange
 from domain.access import Role
+from entrypoints.cli.runtime import run_use_case
 from entrypoints.settings import Settings
 
 GRANTS: dict[str, tuple[Role, tuple[str, ...]]] = {
@@ -308,6 +310,38 @@ async def test_grants_and_roles_take_effect_at_the_next_request(settings: Settin
         disabled = await http.patch(f"/api/v1/users/{user_id}", json={"active": False}, headers=admin)
         assert disabled.json()["active"] is False
         _problem(await http.get("/api/v1/accounts", headers=user), 401)
+
+
+async def test_changes_in_one_process_are_honoured_by_another_at_once(settings: Settings) -> None:
+    # Two API processes (two apps, each with its own reused principals) and the CLI, over one database
+    # and one Redis: a change made through any of them ends access in the others at the next request,
+    # although the other process checked the token a moment before (within its reuse window).
+    async with serving(settings) as one, serving(settings) as other:
+        admin = bearer((await login(one, "admin@example.com"))["access_token"])
+        users = (await one.get("/api/v1/users", headers=admin)).json()
+        user_id = next(u["id"] for u in users if u["email"] == "analyst@example.com")
+        ended = await login(one, "analyst@example.com")
+        kept = bearer((await login(one, "analyst@example.com"))["access_token"])
+        for _ in range(2):
+            assert (
+                await other.get("/api/v1/accounts", headers=bearer(ended["access_token"]))
+            ).status_code == 200
+            assert (await other.get("/api/v1/accounts", headers=kept)).status_code == 200
+
+        logout = await one.post("/api/v1/auth/logout", json={"refresh_token": ended["refresh_token"]})
+        assert logout.status_code == 204
+        _problem(await other.get("/api/v1/accounts", headers=bearer(ended["access_token"])), 401)
+
+        assert (await one.delete(f"/api/v1/users/{user_id}/grants/amer", headers=admin)).status_code == 204
+        assert (await other.get("/api/v1/accounts", headers=kept)).json()["items"] == []
+
+        await run_use_case(
+            settings,
+            UpdateUser,
+            lambda use_case: use_case.execute(uuid.UUID(user_id), UserChange(active=False)),
+        )
+        _problem(await other.get("/api/v1/accounts", headers=kept), 401)
+        _problem(await one.get("/api/v1/accounts", headers=kept), 401)
 
 
 async def test_admin_routes(settings: Settings) -> None:

@@ -84,6 +84,15 @@ class RedisGeneration:
         self._client = client
         self._key = key
 
+    async def current(self) -> str | None:
+        """The counter now ("0" before the first change); None when Redis cannot be read."""
+        try:
+            value = await self._client.get(self._key)
+        except (RedisError, OSError) as exc:
+            _log.debug("cache generation %s not read: %s", self._key, type(exc).__name__)
+            return None
+        return "0" if value is None else bytes(value).decode()
+
     async def changed(self) -> None:
         try:
             await self._client.incr(self._key)

@@ -80,7 +80,11 @@ def add_span_processor(processor: SpanProcessor, service: str = "xsell") -> None
     _tracer_provider(service).add_span_processor(processor)
 
 
+@functools.cache
 def tracer() -> trace.Tracer:
+    # One tracer per process: `get_tracer` builds a new one (and checks its arguments) on every call,
+    # a cost paid several times a request. Asked for before `configure_tracing`, it is the API's proxy,
+    # which follows the provider once one is set.
     return trace.get_tracer("xsell")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from application.auth.authenticate import Authenticate
+from application.auth.authenticate import Authenticate, PrincipalCache
 from application.auth.sessions import IssueClientToken, Login, Logout, RefreshSession, TokenPair
 from application.auth.users import (
     AddServiceClient,
@@ -28,6 +28,7 @@ __all__ = [
     "Logout",
     "NewServiceClient",
     "NewUser",
+    "PrincipalCache",
     "RefreshSession",
     "RevokeOrg",
     "SetPassword",

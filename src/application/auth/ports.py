@@ -16,6 +16,7 @@ from domain.user import ServiceClient, User
 __all__ = [
     "CLIENT_SUBJECT_PREFIX",
     "AuthUnitOfWork",
+    "AuthVersion",
     "IssuedToken",
     "PasswordHasher",
     "ServiceClientRepository",
@@ -136,3 +137,12 @@ class AuthUnitOfWork(Transaction, Protocol):
 
     @property
     def orgs(self) -> OrgRepository: ...
+
+
+class AuthVersion(Protocol):
+    """A version of everything that decides who may do what (users, grants, sessions, clients), shared by
+    every process: each committed change to it moves the version on."""
+
+    async def current(self) -> str | None:
+        """The version now; None when it cannot be read (then nothing may be reused from before)."""
+        ...

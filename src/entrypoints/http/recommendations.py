@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from dishka.integrations.litestar import FromDishka, inject
-from litestar import Controller, get, post
+from litestar import Controller, MediaType, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 from litestar.response import Stream
@@ -188,7 +188,7 @@ class RecommendationController(Controller):
         cursor: Annotated[
             str | None, Parameter(max_length=1024, description="The `next_cursor` of the previous page.")
         ] = None,
-    ) -> RecommendationPage:
+    ) -> Response[RecommendationPage]:
         query = _query(principal, org, family, industry, min_probability, min_value, status, arm, sort)
 
         async def compute() -> RecommendationPage:
@@ -197,7 +197,10 @@ class RecommendationController(Controller):
                 items=[RecommendationOut.of(item) for item in page.items], next_cursor=page.next_cursor
             )
 
-        return await cached_page(cache, query, {"limit": limit, "cursor": cursor}, compute)
+        body = await cached_page(cache, query, {"limit": limit, "cursor": cursor}, compute)
+        # Already JSON (what the cache holds, or the page just encoded): sent as it is. The annotation
+        # keeps RecommendationPage as the documented schema; Litestar sends bytes content unencoded.
+        return Response(content=body, media_type=MediaType.JSON)  # type: ignore[arg-type]
 
     @get(
         "/export.csv",

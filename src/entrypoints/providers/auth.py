@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from dishka import Provider, Scope, provide
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.cache.redis_cache import RedisGeneration
 from adapters.persistence.auth_unit_of_work import SqlaAuthUnitOfWork
 from adapters.security.passwords import Argon2PasswordHasher
 from adapters.security.tokens import JwtTokenCodec, generate_token_key
@@ -20,19 +22,31 @@ from application.auth import (
     ListUsers,
     Login,
     Logout,
+    PrincipalCache,
     RefreshSession,
     RevokeOrg,
     SetPassword,
     UpdateUser,
 )
-from application.auth.ports import AuthUnitOfWork, PasswordHasher, TokenCodec
+from application.auth.ports import AuthUnitOfWork, AuthVersion, PasswordHasher, TokenCodec
 from application.ports import Clock
 from entrypoints.providers.keys import kept_keys
 from entrypoints.settings import Settings
 
-__all__ = ["JWT_KEY_FILE", "AuthProvider", "resolve_jwt_keys"]
+__all__ = [
+    "AUTH_GENERATION_KEY",
+    "JWT_KEY_FILE",
+    "PRINCIPAL_CACHE_SECONDS",
+    "AuthProvider",
+    "resolve_jwt_keys",
+]
 
 JWT_KEY_FILE = "jwt.keys"
+# Moved on by every commit of the auth unit of work (sign-in, sign-out, user, grant, client changes).
+AUTH_GENERATION_KEY = "xsell:auth:generation"
+# How long a process reuses a checked principal while the generation stands; the bound on staleness
+# when Redis could not be told of a change.
+PRINCIPAL_CACHE_SECONDS = 5.0
 
 
 def resolve_jwt_keys(settings: Settings) -> list[str]:
@@ -53,9 +67,17 @@ class AuthProvider(Provider):
     def token_codec(self, settings: Settings) -> TokenCodec:
         return JwtTokenCodec(resolve_jwt_keys(settings))
 
+    @provide(scope=Scope.APP)
+    def auth_generation(self, client: Redis) -> AuthVersion:
+        return RedisGeneration(client, AUTH_GENERATION_KEY)
+
+    @provide(scope=Scope.APP)
+    def principal_cache(self) -> PrincipalCache:
+        return PrincipalCache(ttl_seconds=PRINCIPAL_CACHE_SECONDS)
+
     @provide(scope=Scope.REQUEST)
-    def auth_unit_of_work(self, session: AsyncSession) -> AuthUnitOfWork:
-        return SqlaAuthUnitOfWork(session)
+    def auth_unit_of_work(self, session: AsyncSession, client: Redis) -> AuthUnitOfWork:
+        return SqlaAuthUnitOfWork(session, RedisGeneration(client, AUTH_GENERATION_KEY))
 
     @provide(scope=Scope.REQUEST)
     def login(self, uow: AuthUnitOfWork, hasher: PasswordHasher, tokens: TokenCodec, clock: Clock) -> Login:
@@ -76,8 +98,10 @@ class AuthProvider(Provider):
         return IssueClientToken(uow, hasher, tokens, clock)
 
     @provide(scope=Scope.REQUEST)
-    def authenticate(self, uow: AuthUnitOfWork, tokens: TokenCodec) -> Authenticate:
-        return Authenticate(uow, tokens)
+    def authenticate(
+        self, uow: AuthUnitOfWork, tokens: TokenCodec, cache: PrincipalCache, version: AuthVersion
+    ) -> Authenticate:
+        return Authenticate(uow, tokens, cache, version)
 
     @provide(scope=Scope.REQUEST)
     def add_user(self, uow: AuthUnitOfWork, hasher: PasswordHasher, clock: Clock) -> AddUser:

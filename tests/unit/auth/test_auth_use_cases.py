@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import uuid
+from typing import Self
 
 import pytest
 from tests.fakes import FakeClock
@@ -18,6 +21,7 @@ from application.auth import (
     Logout,
     NewServiceClient,
     NewUser,
+    PrincipalCache,
     RefreshSession,
     RevokeOrg,
     SetPassword,
@@ -247,3 +251,122 @@ async def test_a_new_password_signs_the_user_out_everywhere(world: World) -> Non
     with pytest.raises(AuthenticationError):
         await world.login().execute("ana@example.com", PASSWORD)
     await world.login().execute("ana@example.com", "another long password")
+
+
+# -- reuse of checked principals (PrincipalCache) ---------------------------------------------------------
+
+
+class FakeAuthVersion:
+    """Like the Redis generation: moves on with every commit of the unit of work; `down`: unreadable."""
+
+    def __init__(self, uow: FakeAuthUnitOfWork) -> None:
+        self._uow = uow
+        self.down = False
+
+    async def current(self) -> str | None:
+        return None if self.down else str(self._uow.commits)
+
+
+class CountingAuthUnitOfWork(FakeAuthUnitOfWork):
+    """Counts how often authentication reads the store, and takes a moment each time (so checks overlap)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    async def __aenter__(self) -> Self:
+        self.reads += 1
+        await asyncio.sleep(0.01)
+        return await super().__aenter__()
+
+
+class CachingWorld(World):
+    def __init__(self) -> None:
+        super().__init__()
+        self.uow = CountingAuthUnitOfWork()
+        self.version = FakeAuthVersion(self.uow)
+        self.seconds = 0.0
+        self.cache = PrincipalCache(
+            ttl_seconds=5.0, clock=lambda: self.seconds, wall_clock=lambda: self.clock.now().timestamp()
+        )
+
+    def authenticate(self) -> Authenticate:
+        return Authenticate(self.uow, self.tokens, self.cache, self.version)
+
+
+@pytest.fixture
+def caching() -> CachingWorld:
+    return CachingWorld()
+
+
+async def test_a_checked_principal_is_reused_without_reading_the_store(caching: CachingWorld) -> None:
+    await caching.user("ana@example.com", Role.SALES, "emea")
+    pair = await caching.login().execute("ana@example.com", PASSWORD)
+    caching.uow.reads = 0
+    first = await caching.authenticate().execute(pair.access.token)
+    for _ in range(5):
+        assert await caching.authenticate().execute(pair.access.token) == first
+    assert caching.uow.reads == 1
+    caching.seconds += 5.0  # the reuse window is over: checked again
+    await caching.authenticate().execute(pair.access.token)
+    assert caching.uow.reads == 2
+
+
+async def test_every_committed_auth_change_ends_reuse_at_once(caching: CachingWorld) -> None:
+    await caching.user("root@example.com", Role.ADMIN)
+    user_id = await caching.user("ana@example.com", Role.ANALYST, "emea")
+    pair = await caching.login().execute("ana@example.com", PASSWORD)
+    other = await caching.login().execute("ana@example.com", PASSWORD)
+    assert (await caching.authenticate().execute(pair.access.token)).org_ids == {"emea"}
+    await RevokeOrg(caching.uow).execute(user_id, "emea")
+    assert (await caching.authenticate().execute(pair.access.token)).org_ids == frozenset()
+    assert other.refresh is not None
+    await Logout(caching.uow, caching.tokens, caching.clock).execute(other.refresh.token)
+    with pytest.raises(AuthenticationError):
+        await caching.authenticate().execute(other.access.token)
+    await UpdateUser(caching.uow).execute(user_id, UserChange(active=False))
+    with pytest.raises(AuthenticationError):
+        await caching.authenticate().execute(pair.access.token)
+
+
+async def test_nothing_is_reused_when_the_version_cannot_be_read(caching: CachingWorld) -> None:
+    user_id = await caching.user("ana@example.com", Role.SALES, "emea")
+    pair = await caching.login().execute("ana@example.com", PASSWORD)
+    caching.version.down = True
+    await caching.authenticate().execute(pair.access.token)
+    await caching.authenticate().execute(pair.access.token)
+    assert caching.uow.reads >= 2
+    # A change whose notice never arrived (the version is unreadable) is still seen at the next request.
+    user = caching.uow.committed_users[user_id]
+    caching.uow.committed_users[user_id] = dataclasses.replace(user, active=False)
+    with pytest.raises(AuthenticationError):
+        await caching.authenticate().execute(pair.access.token)
+
+
+async def test_a_reused_principal_never_outlives_its_token(caching: CachingWorld) -> None:
+    caching.cache = PrincipalCache(
+        ttl_seconds=3600.0, clock=lambda: caching.seconds, wall_clock=lambda: caching.clock.now().timestamp()
+    )
+    await caching.user()
+    pair = await caching.login().execute("ana@example.com", PASSWORD)
+    await caching.authenticate().execute(pair.access.token)
+    caching.clock.advance(minutes=15)
+    caching.tokens.expire(pair.access.token)
+    with pytest.raises(AuthenticationError):
+        await caching.authenticate().execute(pair.access.token)
+
+
+async def test_concurrent_checks_of_one_token_read_the_store_once(caching: CachingWorld) -> None:
+    await caching.user()
+    pair = await caching.login().execute("ana@example.com", PASSWORD)
+    caching.uow.reads = 0
+    principals = await asyncio.gather(*(caching.authenticate().execute(pair.access.token) for _ in range(8)))
+    assert len(set(principals)) == 1
+    assert caching.uow.reads == 1
+    # A rejected token is rejected for every concurrent caller, and nothing is kept for it.
+    caching.tokens.expire(pair.access.token)
+    caching.seconds += 5.0
+    results = await asyncio.gather(
+        *(caching.authenticate().execute(pair.access.token) for _ in range(3)), return_exceptions=True
+    )
+    assert all(isinstance(result, AuthenticationError) for result in results)
