@@ -25,6 +25,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -110,7 +112,7 @@ class _Connection:
         return int(status_line.split()[1])
 
 
-async def _connect(port: int, token: str) -> _Connection:
+async def keep_alive_connection(port: int, token: str) -> _Connection:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     head = f" HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
@@ -119,7 +121,7 @@ async def _connect(port: int, token: str) -> _Connection:
 
 async def _load(port: int, token: str, path: str, seconds: float, rate: float | None) -> dict[str, Any]:
     """Closed loop (rate None: as fast as the server answers) or paced at `rate` requests/s in total."""
-    connections = [await _connect(port, token) for _ in range(CONNECTIONS)]
+    connections = [await keep_alive_connection(port, token) for _ in range(CONNECTIONS)]
     latencies: list[float] = []
     errors = 0
     counter = iter(range(10**9))
@@ -263,7 +265,10 @@ def _run_load(port: int, token: str, path: str, rate: float = 0.0) -> dict[str, 
     return result
 
 
-def run() -> list[dict[str, object]]:
+@contextmanager
+def serving_api() -> Iterator[tuple[int, str]]:
+    """The seeded API in its own uvicorn process on fresh embedded PostgreSQL and Redis: (port, token of
+    the bench's admin). Stopped, and the data removed, when the block ends."""
     with tempfile.TemporaryDirectory() as data, running_services(None, None, Path(data)) as urls:
         upgrade(urls.database_url)
         settings = Settings(
@@ -290,14 +295,18 @@ def run() -> list[dict[str, object]]:
             _wait_until_up(base, server)
             login = httpx.post(f"{base}/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})
             login.raise_for_status()
-            token = login.json()["access_token"]
-            bare = _run_load(port, token, BARE)
-            cached = _run_load(port, token, CACHED)
-            uncached = _run_load(port, token, UNCACHED)
-            paced = _run_load(port, token, CACHED, rate=0.7 * cached["rate"])
+            yield port, login.json()["access_token"]
         finally:
             server.terminate()
             server.wait(timeout=30)
+
+
+def run() -> list[dict[str, object]]:
+    with serving_api() as (port, token):
+        bare = _run_load(port, token, BARE)
+        cached = _run_load(port, token, CACHED)
+        uncached = _run_load(port, token, UNCACHED)
+        paced = _run_load(port, token, CACHED, rate=0.7 * cached["rate"])
     where = f"{OFFERS:,} offers, 1 uvicorn worker, {CONNECTIONS} keep-alive connections, {SECONDS:.0f} s"
     return [
         {

@@ -18,20 +18,14 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 
-from adapters.embedded.services import running_services
-from adapters.persistence.migrations import upgrade
-from adapters.security.tokens import generate_token_key
-from bench.bench_api import EMAIL, PASSWORD, _connect, _free_port, _seed, _wait_until_up
-from entrypoints.settings import Settings
+from bench.bench_api import keep_alive_connection, serving_api
 
 SECONDS = 60.0
 CONNECTIONS = 8
@@ -57,7 +51,7 @@ def _endpoints(offer_id: str) -> list[tuple[str, str]]:
 
 async def _load(port: int, token: str, offer_id: str, seconds: float) -> dict[str, Any]:
     endpoints = _endpoints(offer_id)
-    connections = [await _connect(port, token) for _ in range(CONNECTIONS)]
+    connections = [await keep_alive_connection(port, token) for _ in range(CONNECTIONS)]
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     counter = iter(range(10**9))
@@ -93,43 +87,15 @@ async def _load(port: int, token: str, offer_id: str, seconds: float) -> dict[st
 
 
 def run() -> list[dict[str, object]]:
-    with tempfile.TemporaryDirectory() as data, running_services(None, None, Path(data)) as urls:
-        upgrade(urls.database_url)
-        settings = Settings(
-            database_url=urls.database_url,
-            redis_url=urls.redis_url,
-            data_dir=Path(data),
-            jwt_keys=(generate_token_key(),),
+    with serving_api() as (port, token):
+        first = httpx.get(
+            f"http://127.0.0.1:{port}/api/v1/recommendations?limit=1",
+            headers={"Authorization": f"Bearer {token}"},
         )
-        asyncio.run(_seed(settings))
-        port = _free_port()
-        assert settings.jwt_keys is not None
-        config = {
-            "database_url": urls.database_url,
-            "redis_url": urls.redis_url,
-            "data_dir": data,
-            "jwt_key": settings.jwt_keys[0],
-            "port": port,
-        }
-        server = subprocess.Popen(
-            [sys.executable, "-m", "bench.bench_api", "serve", json.dumps(config)], env=os.environ
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            _wait_until_up(base, server)
-            login = httpx.post(f"{base}/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})
-            login.raise_for_status()
-            token = login.json()["access_token"]
-            first = httpx.get(
-                f"{base}/api/v1/recommendations?limit=1", headers={"Authorization": f"Bearer {token}"}
-            )
-            offer_id = first.json()["items"][0]["id"]
-            command = [sys.executable, "-m", "bench.bench_load", "load", str(port), token, offer_id]
-            done = subprocess.run(command, check=True, capture_output=True, text=True, env=os.environ)
-            report = json.loads(done.stdout)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        offer_id = first.json()["items"][0]["id"]
+        command = [sys.executable, "-m", "bench.bench_load", "load", str(port), token, offer_id]
+        done = subprocess.run(command, check=True, capture_output=True, text=True, env=os.environ)
+        report = json.loads(done.stdout)
     endpoints = report["endpoints"]
     total = sum(e["requests"] for e in endpoints.values())
     unexpected = sum(sum(e["errors"].values()) for e in endpoints.values())
