@@ -10,7 +10,15 @@ from typing import Any
 
 import httpx
 
-__all__ = ["ApiError", "ApiSession", "OfferFilters", "OfferPage", "SessionEndedError", "SignInError"]
+__all__ = [
+    "ApiError",
+    "ApiSession",
+    "OfferFilters",
+    "OfferPage",
+    "SessionEndedError",
+    "SignInError",
+    "WrittenBack",
+]
 
 _API = "/api/v1"
 # Refresh a little before the access token expires, so a request never races its expiry.
@@ -78,6 +86,15 @@ class OfferPage:
 
     items: list[dict[str, Any]]
     next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenBack:
+    """The API's answer to a write-back: the write-back as stored, and whether this request wrote the record
+    (201) or an earlier one with the same Idempotency-Key had (200, a replay: nothing new was written)."""
+
+    body: dict[str, Any]
+    replayed: bool
 
 
 class ApiSession:
@@ -169,7 +186,7 @@ class ApiSession:
         )
         return dict(_checked(response))
 
-    async def write_back(self, offer_id: str, idempotency_key: str) -> dict[str, Any]:
+    async def write_back(self, offer_id: str, idempotency_key: str) -> WrittenBack:
         """Ask the API to create a Salesforce task for the offer; the key makes a retried click harmless."""
         response = await self._authorized(
             "POST",
@@ -178,7 +195,7 @@ class ApiSession:
             headers={"Idempotency-Key": idempotency_key},
         )
         body = _checked(response)
-        return dict(body) if isinstance(body, dict) else {}
+        return WrittenBack(dict(body) if isinstance(body, dict) else {}, replayed=response.status_code == 200)
 
     async def latest_offer(self) -> dict[str, Any] | None:
         """The best offer of the whole view (one row, cached by the API): its id changes when scoring

@@ -13,7 +13,7 @@ import panel as pn
 from bokeh.models import ColumnDataSource, FactorRange
 from bokeh.plotting import figure
 
-from entrypoints.dashboard.api import ApiError, SessionEndedError
+from entrypoints.dashboard.api import ApiError, SessionEndedError, WrittenBack
 from entrypoints.dashboard.context import PageContext
 
 __all__ = ["CustomerPage", "contribution_chart", "reason_lines"]
@@ -290,7 +290,7 @@ class CustomerPage:
             return
         key = self._write_keys.setdefault(offer["id"], uuid.uuid4().hex)
 
-        async def write(offer_id: str) -> dict[str, Any]:
+        async def write(offer_id: str) -> WrittenBack:
             try:
                 return await self._api.write_back(offer_id, key)
             except SessionEndedError:
@@ -298,17 +298,22 @@ class CustomerPage:
             except ApiError as exc:
                 raise ApiError(f"Nothing was written to Salesforce. {exc}") from None
 
-        await self._act("Written back to Salesforce as a task.", write, reload=False)
+        await self._act(_written_back, write, reload=False)
 
     async def _act(
-        self, done: str, action: Callable[[str], Awaitable[dict[str, Any]]], *, reload: bool = True
+        self,
+        done: str | Callable[[Any], str],
+        action: Callable[[str], Awaitable[Any]],
+        *,
+        reload: bool = True,
     ) -> None:
+        """Run the action on the selected offer; `done` is the notice, or makes it from the API's answer."""
         offer = self._selected
         if offer is None:
             return
         self.message.visible = self.notice.visible = False
         try:
-            await action(str(offer["id"]))
+            answer = await action(str(offer["id"]))
         except SessionEndedError as exc:
             await self._on_session_ended(str(exc))
             return
@@ -317,9 +322,17 @@ class CustomerPage:
             return
         if reload:
             await self.load()
-        self.notice.object = done
+        self.notice.object = done if isinstance(done, str) else done(answer)
         self.notice.visible = True
 
     def _warn(self, line: str) -> None:
         self.message.object = line
         self.message.visible = True
+
+
+def _written_back(answer: WrittenBack) -> str:
+    """The notice for a write-back: the record it names, and whether this click wrote it or an earlier one."""
+    record = f"{answer.body.get('salesforce_id')} in org {answer.body.get('org_id')}"
+    if answer.replayed:
+        return f"Already written back to Salesforce as a task ({record}); nothing new was written."
+    return f"Written back to Salesforce as a task ({record})."

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import dataclasses
 import io
 import os
 import shutil
@@ -29,6 +30,7 @@ from sqlalchemy import insert
 from tests.integration.api_support import ORGS, PASSWORD, add_user, api_settings, bearer
 from tests.integration.test_api_recommendations import FAMILIES
 from tests.integration.test_api_recommendations import _seed as seed_offers
+from tests.integration.test_api_write_back import _seed as seed_write_back
 
 from adapters.cache.redis_cache import RedisGeneration
 from adapters.embedded.services import ServiceUrls
@@ -50,11 +52,15 @@ from domain.resolution.clustering import PairLink
 from domain.resolution.model import Field, FieldEvidence, MatchExplanation, MatchModel
 from entrypoints.http.app import create_app
 from entrypoints.providers.models import RECOMMENDATIONS_GENERATION_KEY
+from simulators.salesforce import FakeSalesforceServer, ServerSettings
+from simulators.salesforce.generator import GroupSpec, MemorySink, generate_company_group
 
 EMAIL = "admin@example.com"
 TIMEOUT_MS = 20_000
 REFRESH_S = 2
 FIRST_RENDER_BUDGET_S = 3.0
+WRITE_BACK = "write-back"
+MARKER = "[xsell write-back "
 
 
 def _missing(tool: str) -> None:
@@ -132,16 +138,32 @@ async def _score_anew(
 
 
 @pytest.fixture
+def fake_salesforce() -> Iterator[FakeSalesforceServer]:
+    """One generated org served over real HTTP, with its admin API (what xsell wrote is read from it)."""
+    sink = MemorySink()
+    generate_company_group(GroupSpec(orgs=1, accounts=6, seed=3), sink)
+    with FakeSalesforceServer(sink.orgs(), ServerSettings(page_size=50, admin=True)) as running:
+        yield running
+
+
+@pytest.fixture
 def api_url(
     request: pytest.FixtureRequest, services: ServiceUrls, database_url: str, tmp_path: Path
 ) -> Iterator[str]:
     """The real API over HTTP (uvicorn in a thread) on a seeded database with one admin; parametrized
-    indirectly with a number, that many offers of one scoring run replace the seed's new ones."""
-    asyncio.run(seed_offers(database_url))
-    offers = getattr(request, "param", None)
-    if offers:
-        asyncio.run(_score_anew(database_url, services.redis_url, int(offers), run="run-big-000000001"))
+    indirectly with a number, that many offers of one scoring run replace the seed's new ones; with
+    WRITE_BACK, the seed is instead an org connected to the fake Salesforce server (`fake_salesforce`) and
+    a customer with an account there and three offers, as tests/integration/test_api_write_back.py seeds."""
+    param = getattr(request, "param", None)
     settings = api_settings(services, database_url, tmp_path)
+    if param == WRITE_BACK:
+        server: FakeSalesforceServer = request.getfixturevalue("fake_salesforce")
+        settings = dataclasses.replace(settings, salesforce_host_map=tuple(server.host_map().items()))
+        asyncio.run(seed_write_back(settings, server))
+    else:
+        asyncio.run(seed_offers(database_url))
+        if param:
+            asyncio.run(_score_anew(database_url, services.redis_url, int(param), run="run-big-000000001"))
     asyncio.run(add_user(settings, EMAIL, Role.ADMIN))
     # Bound before the thread starts: connections queue in the backlog, so nothing has to wait for it.
     sock = socket.socket()
@@ -346,7 +368,7 @@ def _api_get(api_url: str, path: str, params: dict[str, Any] | None = None) -> A
         return response.json()
 
 
-def test_customer_page_accept_convert_and_write_back(
+def test_customer_page_accept_and_convert(
     browser_page: Page, dashboard_url: str, api_url: str, tmp_path: Path
 ) -> None:
     page = browser_page
@@ -388,21 +410,75 @@ def test_customer_page_accept_convert_and_write_back(
         "converted"
     )
 
-    # Write back: done, or the API's own words when it refuses (the route may not exist yet).
-    page.locator(".xsell-customer-offers .tabulator-cell[tabulator-field='family_id']").first.click()
-    page.get_by_role("button", name="Write back to Salesforce").click()
-    outcome = (
-        page.locator(".xsell-notice, .xsell-message")
-        .filter(has_text="Salesforce")
-        .or_(page.locator(".xsell-message").filter(has_text="The API answered"))
-    )
-    expect(outcome.first).to_be_visible()
-    shot("written-back")
-
     # A link to the customer opens it straight after sign-in.
     page.get_by_role("button", name="Sign out").click()
     _sign_in(page, f"{dashboard_url}?customer={first['customer_id']}")
     expect(page.locator(".xsell-customer-title")).to_contain_text(customer["name"])
+
+
+def _tasks_written(server: FakeSalesforceServer) -> list[dict[str, Any]]:
+    """The Tasks xsell wrote into the fake org (its marker in the Description), read on the server's side."""
+    with server.lock:
+        table = server.org("bu1").data.tables["Task"]
+        rows = [table.as_dict(row) for row in table.rows]
+    return [r for r in rows if MARKER in str(r.get("Description") or "") and not r.get("IsDeleted")]
+
+
+@pytest.mark.parametrize("api_url", [WRITE_BACK], indirect=True)
+def test_customer_page_write_back_makes_one_task(
+    fake_salesforce: FakeSalesforceServer,
+    browser_page: Page,
+    dashboard_url: str,
+    api_url: str,
+    tmp_path: Path,
+) -> None:
+    page = browser_page
+    shot = _shooter(page, tmp_path)
+    _sign_in(page, dashboard_url)
+    customer = _api_get(api_url, "/customers/c1")
+    offer = customer["open_recommendations"][0]
+    assert (offer["family_id"], offer["target_org_id"]) == ("analytics", "bu1")
+    expect(_cells(page, "customer_id").first).to_have_text("c1")
+    _cells(page, "customer_id").first.click()
+    expect(page.locator(".xsell-customer-title")).to_contain_text("Customer c1")
+    family = page.locator(".xsell-customer-offers .tabulator-cell[tabulator-field='family_id']")
+    expect(family.first).to_have_text("analytics")
+    write_back = page.get_by_role("button", name="Write back to Salesforce")
+
+    # Not accepted yet: the API refuses, and the page says nothing was written, in the API's words.
+    write_back.click()
+    expect(page.locator(".xsell-message")).to_contain_text(
+        "Nothing was written to Salesforce. The API answered 409: "
+        f"recommendation {offer['id']} is new: only an accepted offer is written back to the CRM"
+    )
+    where = shot("write-back-refused")
+    assert _tasks_written(fake_salesforce) == [], where
+
+    # Accepted, then written back: one Task on the customer's account, and the page names it.
+    page.get_by_role("button", name="Accept").click()
+    expect(page.locator(".xsell-notice")).to_contain_text("Accepted.")
+    write_back.click()
+    expect(page.locator(".xsell-notice")).to_contain_text("Written back to Salesforce as a task")
+    where = shot("written-back")
+    listed = _api_get(api_url, f"/recommendations/{offer['id']}/write-backs")
+    assert [(w["kind"], w["status"], w["org_id"]) for w in listed] == [("task", "done", "bu1")], where
+    salesforce_id = listed[0]["salesforce_id"]
+    tasks = _tasks_written(fake_salesforce)
+    assert [t["Id"] for t in tasks] == [salesforce_id], where
+    assert tasks[0]["WhatId"] == listed[0]["account_id"], where
+    assert f"[xsell write-back {listed[0]['id']}]" in tasks[0]["Description"], where
+    expect(page.locator(".xsell-notice")).to_have_text(
+        f"Written back to Salesforce as a task ({salesforce_id} in org bu1)."
+    )
+
+    # A second click sends the same Idempotency-Key: the API replays its answer, nothing new is written.
+    write_back.click()
+    expect(page.locator(".xsell-notice")).to_have_text(
+        f"Already written back to Salesforce as a task ({salesforce_id} in org bu1); nothing new was written."
+    )
+    where = shot("written-back-again")
+    assert [t["Id"] for t in _tasks_written(fake_salesforce)] == [salesforce_id], where
+    assert _api_get(api_url, f"/recommendations/{offer['id']}/write-backs") == listed, where
 
 
 def test_filters_search_and_excel_export(

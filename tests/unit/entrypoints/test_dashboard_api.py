@@ -11,6 +11,7 @@ import pytest
 from entrypoints.dashboard.api import ApiError, ApiSession, OfferFilters, SessionEndedError, SignInError
 
 PAGE = {"items": [{"id": "r1"}], "next_cursor": "c2"}
+WRITTEN = {"id": "w1", "status": "done", "org_id": "emea", "salesforce_id": "00T000000000001AAA"}
 
 
 class Api:
@@ -21,6 +22,7 @@ class Api:
         self.issued = 0
         self.valid: set[str] = set()
         self.refresh_ok = True
+        self.written: set[str] = set()
 
     def _tokens(self) -> httpx.Response:
         self.issued += 1
@@ -49,6 +51,10 @@ class Api:
             return httpx.Response(
                 409, json={"title": "Conflict", "detail": "already accepted", "status": 409}
             )
+        if path.endswith("/write-back"):  # a new key writes (201), a known one replays (200)
+            replay = request.headers["Idempotency-Key"] in self.written
+            self.written.add(request.headers["Idempotency-Key"])
+            return httpx.Response(200 if replay else 201, json=WRITTEN)
         return httpx.Response(200, json=PAGE)
 
 
@@ -179,13 +185,16 @@ async def test_write_back_sends_its_idempotency_key_beside_the_token() -> None:
     session = _session(api)
     await session.sign_in("ana@example.com", "right")
 
-    await session.write_back("r1", "key-1")
+    first = await session.write_back("r1", "key-1")
 
     request = api.requests[-1]
     assert request.url.path == "/api/v1/recommendations/r1/write-back"
     assert json.loads(request.content) == {"kind": "task"}
     assert request.headers["Idempotency-Key"] == "key-1"
     assert request.headers["Authorization"] == "Bearer a1"
+    assert (first.body, first.replayed) == (WRITTEN, False)
+    again = await session.write_back("r1", "key-1")  # the API's 200: an earlier request wrote it
+    assert (again.body, again.replayed) == (WRITTEN, True)
 
 
 async def test_sync_health_calls_name_the_org_and_ask_one_run() -> None:
