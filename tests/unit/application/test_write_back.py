@@ -314,6 +314,7 @@ async def test_the_list_shows_write_backs_into_readable_orgs_only() -> None:
     world = World()
     both = _principal(orgs=("emea", "apac"))
     await world.use_case.execute("r1", WriteBackKind.TASK, "k1", both)
+    world.clock.advance(seconds=1)  # oldest first: the two must not share a timestamp
     await world.use_case.execute("r1", WriteBackKind.OPPORTUNITY, "k2", both, org_id="apac")
     listing = ListWriteBacks(world.offers, world.store)
     assert [w.kind for w in await listing.execute("r1", both)] == [
