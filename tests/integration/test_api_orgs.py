@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import insert, text
 from tests.integration.api_support import (
@@ -19,10 +18,10 @@ from tests.integration.api_support import (
     ORGS,
     add_user,
     api_settings,
-    bearer,
-    login,
+    problem_body,
     seed,
     serving,
+    signed_client,
 )
 
 from adapters.embedded.services import ServiceUrls
@@ -92,22 +91,6 @@ async def settings(
     return resolved
 
 
-async def _clients(http: httpx.AsyncClient) -> dict[str, httpx.AsyncClient]:
-    signed = {}
-    for email in USERS:
-        tokens = await login(http, email)
-        signed[email] = httpx.AsyncClient(
-            transport=http._transport, base_url=http.base_url, headers=bearer(tokens["access_token"])
-        )
-    return signed
-
-
-def _problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    return dict(response.json())
-
-
 def _readable(email: str) -> set[str]:
     role, orgs = USERS[email]
     return set(ORGS) if role is Role.ADMIN else set(orgs)
@@ -115,7 +98,7 @@ def _readable(email: str) -> set[str]:
 
 async def test_reads_are_scoped_and_writes_are_admin_only(settings: Settings) -> None:
     async with serving(settings) as http:
-        by = await _clients(http)
+        by = {email: await signed_client(http, email) for email in USERS}
         try:
             for email, client in by.items():
                 listed = (await client.get(f"{API}/orgs")).json()
@@ -126,7 +109,7 @@ async def test_reads_are_scoped_and_writes_are_admin_only(settings: Settings) ->
                         assert response.status_code == 200, response.text
                         assert response.json()["org"]["id"] == org_id
                     else:
-                        _problem(response, 404)  # unknown and not granted answer alike
+                        problem_body(response, 404)  # unknown and not granted answer alike
                 for method, path, body in (
                     ("POST", "/orgs", {}),
                     ("DELETE", "/orgs/amer", None),
@@ -136,7 +119,7 @@ async def test_reads_are_scoped_and_writes_are_admin_only(settings: Settings) ->
                     if email == "admin@example.com":
                         continue
                     response = await client.request(method, f"{API}{path}", json=body)
-                    _problem(response, 403)
+                    problem_body(response, 403)
 
             sales = by["sales-amer@example.com"]
             [amer] = (await sales.get(f"{API}/orgs")).json()
@@ -154,17 +137,17 @@ async def test_reads_are_scoped_and_writes_are_admin_only(settings: Settings) ->
 
             admin = by["admin@example.com"]
             for bad in ("not cron", "61 * * * *", "* * * *"):
-                _problem(await admin.put(f"{API}/orgs/amer/schedule", json={"schedule": bad}), 400)
+                problem_body(await admin.put(f"{API}/orgs/amer/schedule", json={"schedule": bad}), 400)
             response = await admin.put(f"{API}/orgs/amer/schedule", json={"schedule": "0  3 * * *"})
             assert response.json() == {"org_id": "amer", "schedule": "0 3 * * *"}
             assert (await sales.get(f"{API}/orgs/amer")).json()["org"]["schedule"] == "0 3 * * *"
             response = await admin.put(f"{API}/orgs/amer/schedule", json={"schedule": None})
             assert response.json() == {"org_id": "amer", "schedule": None}
-            _problem(await admin.put(f"{API}/orgs/nowhere/schedule", json={"schedule": None}), 404)
+            problem_body(await admin.put(f"{API}/orgs/nowhere/schedule", json={"schedule": None}), 404)
 
             assert (await admin.delete(f"{API}/orgs/apac")).status_code == 204
-            _problem(await admin.delete(f"{API}/orgs/apac"), 404)
-            _problem(await by["analyst-multi@example.com"].get(f"{API}/orgs/apac"), 404)
+            problem_body(await admin.delete(f"{API}/orgs/apac"), 404)
+            problem_body(await by["analyst-multi@example.com"].get(f"{API}/orgs/apac"), 404)
         finally:
             for client in by.values():
                 await client.aclose()
@@ -214,7 +197,7 @@ async def test_created_org_keeps_its_secrets_sealed_and_tests_against_salesforce
     secrets = (CANARY, user.password, app.client_secret)
     seen: list[str] = []
     async with serving(settings) as http:
-        by = await _clients(http)
+        by = {email: await signed_client(http, email) for email in USERS}
         admin = by["admin@example.com"]
         try:
             for body in (good, bad, jwt):
@@ -222,15 +205,15 @@ async def test_created_org_keeps_its_secrets_sealed_and_tests_against_salesforce
                 assert response.status_code == 201, response.text
                 seen.append(response.text)
                 assert response.json()["login"] == {"flow": body["login"]["flow"], "username": user.username}
-            seen.append(_problem(await admin.post(f"{API}/orgs", json=good), 400)["detail"])
+            seen.append(problem_body(await admin.post(f"{API}/orgs", json=good), 400)["detail"])
             for invalid in (
                 {**good, "id": "Bad Id"},
                 {**good, "login": {**good["login"], "flow": "magic"}},
                 {**good, "login": {**good["login"], "login_url": "https://evil.example"}},
                 {**bad, "id": "bu4", "schedule": "every minute"},
             ):
-                seen.append(_problem(await admin.post(f"{API}/orgs", json=invalid), 400).__repr__())
-            _problem(await admin.get(f"{API}/orgs/bu4"), 404)  # a bad schedule stores nothing
+                seen.append(problem_body(await admin.post(f"{API}/orgs", json=invalid), 400).__repr__())
+            problem_body(await admin.get(f"{API}/orgs/bu4"), 404)  # a bad schedule stores nothing
 
             listed = await admin.get(f"{API}/orgs")
             seen.append(listed.text)
@@ -250,13 +233,13 @@ async def test_created_org_keeps_its_secrets_sealed_and_tests_against_salesforce
             assert tested.status_code == 200, tested.text
             assert tested.json()["org_id"] == "bu1" and tested.json()["api_max"] == fake.api_max
 
-            refused = _problem(await admin.post(f"{API}/orgs/bu2/test"), 502)
+            refused = problem_body(await admin.post(f"{API}/orgs/bu2/test"), 502)
             seen.append(repr(refused))
             assert refused["detail"]
             after = (await admin.get(f"{API}/orgs/bu2")).json()["org"]
             seen.append(repr(after))
             assert after["sync_state"] == "attention"
-            seen.append(repr(_problem(await admin.post(f"{API}/orgs/nowhere/test"), 404)))
+            seen.append(repr(problem_body(await admin.post(f"{API}/orgs/nowhere/test"), 404)))
         finally:
             for client in by.values():
                 await client.aclose()

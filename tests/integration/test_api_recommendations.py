@@ -7,7 +7,6 @@ import csv
 import hashlib
 import io
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -18,7 +17,17 @@ import numpy as np
 import pytest
 import redis
 from sqlalchemy import func, insert, select, update
-from tests.integration.api_support import ORGS, add_user, api_settings, bearer, login, seed, serving
+from tests.integration.api_support import (
+    ORGS,
+    add_user,
+    api_settings,
+    bearer,
+    login,
+    problem_body,
+    seed,
+    serving,
+    signed_in,
+)
 
 from adapters.embedded.services import ServiceUrls
 from adapters.persistence.customer_tables import (
@@ -224,7 +233,6 @@ async def world_settings(services: ServiceUrls, database_url: str, tmp_path: Pat
     return world, settings
 
 
-@asynccontextmanager
 async def clients(settings: Settings) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
     """One app; per user a client signed in as that user (they share the app and its loop)."""
     async with serving(settings) as http:
@@ -263,15 +271,9 @@ def _csv_ids(response: httpx.Response) -> list[str]:
     return [row[0] for row in rows[1:]]
 
 
-def _problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    return dict(response.json())
-
-
 async def test_filters_sort_pages_and_csv(world_settings: tuple[World, Settings]) -> None:
     world, settings = world_settings
-    async with clients(settings) as by:
+    async with signed_in(settings, USERS) as by:
         admin = by["admin@example.com"]
         every = await _walk(admin, f"{API}/recommendations", {"limit": "7"})
         ids = [item["id"] for item in every]
@@ -324,18 +326,18 @@ async def test_filters_sort_pages_and_csv(world_settings: tuple[World, Settings]
             {"limit": "0"},
             {"colour": "red"},
         ):
-            _problem(await admin.get(f"{API}/recommendations", params=bad), 400)
+            problem_body(await admin.get(f"{API}/recommendations", params=bad), 400)
         first = (await admin.get(f"{API}/recommendations", params={"limit": "2"})).json()["next_cursor"]
-        problem = _problem(
+        problem = problem_body(
             await admin.get(f"{API}/recommendations", params={"cursor": first, "sort": "probability"}), 400
         )
         assert "cursor" in problem["detail"]
-        _problem(await admin.get(f"{API}/recommendations/export.csv", params={"limit": "5"}), 400)
+        problem_body(await admin.get(f"{API}/recommendations/export.csv", params={"limit": "5"}), 400)
 
 
 async def test_feedback_transitions(world_settings: tuple[World, Settings]) -> None:
     world, settings = world_settings
-    async with clients(settings) as by:
+    async with signed_in(settings, USERS) as by:
         sales = by["analyst-emea@example.com"]
         mine = sorted(i for i in world.offers if world.sees_offer("analyst-emea@example.com", i))
         first, second, third = mine[:3]
@@ -344,12 +346,14 @@ async def test_feedback_transitions(world_settings: tuple[World, Settings]) -> N
         assert accepted.json()["accepted_at"] is not None
         # Peer evidence from apac (not granted) is left out.
         assert [r["kind"] for r in accepted.json()["reasons"]] == ["activity"]
-        assert _problem(await sales.post(f"{API}/recommendations/{first}/accept"), 409)["status"] == 409
-        _problem(await sales.post(f"{API}/recommendations/{first}/dismiss"), 409)
-        _problem(await sales.post(f"{API}/recommendations/{second}/convert", json={"amount": "10"}), 409)
+        assert problem_body(await sales.post(f"{API}/recommendations/{first}/accept"), 409)["status"] == 409
+        problem_body(await sales.post(f"{API}/recommendations/{first}/dismiss"), 409)
+        problem_body(await sales.post(f"{API}/recommendations/{second}/convert", json={"amount": "10"}), 409)
         for amount in ("0", "-5", "1.001", "NaN", "1e30"):
-            _problem(await sales.post(f"{API}/recommendations/{first}/convert", json={"amount": amount}), 400)
-        _problem(await sales.post(f"{API}/recommendations/{first}/convert", json={}), 400)
+            problem_body(
+                await sales.post(f"{API}/recommendations/{first}/convert", json={"amount": amount}), 400
+            )
+        problem_body(await sales.post(f"{API}/recommendations/{first}/convert", json={}), 400)
         converted = await sales.post(f"{API}/recommendations/{first}/convert", json={"amount": "15000.50"})
         assert converted.status_code == 200
         assert (
@@ -358,7 +362,7 @@ async def test_feedback_transitions(world_settings: tuple[World, Settings]) -> N
         dismissed = await sales.post(f"{API}/recommendations/{second}/dismiss", json={"reason": "No budget"})
         assert dismissed.json()["status"] == "dismissed" and dismissed.json()["dismiss_reason"] == "No budget"
         assert (await sales.post(f"{API}/recommendations/{third}/dismiss")).json()["status"] == "dismissed"
-        _problem(await sales.post(f"{API}/recommendations/nope/accept"), 404)
+        problem_body(await sales.post(f"{API}/recommendations/nope/accept"), 404)
         listed = await _walk(sales, f"{API}/recommendations", {"status": ["converted", "dismissed"]})
         assert {item["id"] for item in listed} == {first, second, third}
 
@@ -367,7 +371,7 @@ async def test_lists_are_cached_per_scope_and_dropped_when_an_offer_changes(
     world_settings: tuple[World, Settings],
 ) -> None:
     _, settings = world_settings
-    async with clients(settings) as by:
+    async with signed_in(settings, USERS) as by:
         analyst, admin = by["analyst-emea@example.com"], by["admin@example.com"]
         query = {"status": "new", "limit": 500}
         before = (await analyst.get(f"{API}/recommendations", params=query)).json()["items"]
@@ -389,7 +393,7 @@ async def test_lists_are_cached_per_scope_and_dropped_when_an_offer_changes(
 
 async def test_customers_search_detail_and_offers(world_settings: tuple[World, Settings]) -> None:
     world, settings = world_settings
-    async with clients(settings) as by:
+    async with signed_in(settings, USERS) as by:
         analyst = by["analyst-multi@example.com"]
         found = await _walk(analyst, f"{API}/customers", {"limit": "3"})
         assert [c["id"] for c in found] == sorted(
@@ -415,19 +419,19 @@ async def test_customers_search_detail_and_offers(world_settings: tuple[World, S
         assert {r["id"] for r in detail["open_recommendations"]} == expected_open
         emea_only = (await by["analyst-emea@example.com"].get(f"{API}/customers/c-multi")).json()
         assert [a["org_id"] for a in emea_only["accounts"]] == ["emea"] and emea_only["families_by_org"] == {}
-        unknown = _problem(await analyst.get(f"{API}/customers/c-nope"), 404)
-        hidden = _problem(await analyst.get(f"{API}/customers/c-amer"), 404)
+        unknown = problem_body(await analyst.get(f"{API}/customers/c-nope"), 404)
+        hidden = problem_body(await analyst.get(f"{API}/customers/c-amer"), 404)
         assert unknown["title"] == hidden["title"] and "no customer" in hidden["detail"]
-        _problem(await analyst.get(f"{API}/customers/c-amer/offers"), 404)
+        problem_body(await analyst.get(f"{API}/customers/c-amer/offers"), 404)
         # Readable, but nothing served for it yet: a 404 of its own kind.
-        offers = _problem(await analyst.get(f"{API}/customers/c-multi/offers"), 404)
+        offers = problem_body(await analyst.get(f"{API}/customers/c-multi/offers"), 404)
         assert "features" in offers["detail"]
-        _problem(await analyst.get(f"{API}/customers", params={"cursor": "x"}), 400)
+        problem_body(await analyst.get(f"{API}/customers", params={"cursor": "x"}), 400)
 
 
 async def test_models_and_features(world_settings: tuple[World, Settings]) -> None:
     _, settings = world_settings
-    async with clients(settings) as by:
+    async with signed_in(settings, USERS) as by:
         admin, analyst, sales = (
             by["admin@example.com"],
             by["analyst-emea@example.com"],
@@ -440,17 +444,17 @@ async def test_models_and_features(world_settings: tuple[World, Settings]) -> No
         shown = (await analyst.get(f"{API}/models/m-1")).json()
         assert shown["model"]["stage"] == "champion" and shown["details"] == {"horizon_days": 180}
         assert [h["to_stage"] for h in shown["history"]] == ["candidate", "champion"]
-        _problem(await analyst.get(f"{API}/models/m-9"), 404)
-        _problem(await admin.post(f"{API}/models/rollback"), 400)  # m-1 is the first that served
+        problem_body(await analyst.get(f"{API}/models/m-9"), 404)
+        problem_body(await admin.post(f"{API}/models/rollback"), 400)  # m-1 is the first that served
         promoted = await admin.post(f"{API}/models/m-2/promote", json={"reason": "better"})
         assert promoted.status_code == 200 and promoted.json()["stage"] == "champion"
-        _problem(await admin.post(f"{API}/models/m-9/promote", json={}), 404)
+        problem_body(await admin.post(f"{API}/models/m-9/promote", json={}), 404)
         rolled = (await admin.post(f"{API}/models/rollback", json={"reason": "oops"})).json()
         assert (rolled["archived"]["id"], rolled["restored"]["id"]) == ("m-2", "m-1")
-        _problem(await admin.post(f"{API}/models/m-1/promote", json={}), 422)  # already the champion
+        problem_body(await admin.post(f"{API}/models/m-1/promote", json={}), 422)  # already the champion
         policy = await admin.put(f"{API}/models/ab", json={"challenger_share": 0.2, "salt": "ab-2"})
         assert policy.json() == {"challenger_share": 0.2, "salt": "ab-2"}
-        _problem(await admin.put(f"{API}/models/ab", json={"challenger_share": 0.8}), 400)
+        problem_body(await admin.put(f"{API}/models/ab", json={"challenger_share": 0.8}), 400)
         features = (await sales.get(f"{API}/features")).json()
         assert features["feature_set_version"] and {"family_owned"} <= {
             f["name"] for f in features["features"]
@@ -471,7 +475,7 @@ async def test_every_route_role_grant_and_method_stays_in_its_orgs(
             }
 
     try:
-        async with clients(settings) as by:
+        async with signed_in(settings, USERS) as by:
             for email, client in by.items():
                 role = USERS[email][0]
                 scope = world.readable(email)
@@ -487,8 +491,8 @@ async def test_every_route_role_grant_and_method_stays_in_its_orgs(
                     if scope is None or org in scope:
                         assert response.status_code == 200
                     else:
-                        _problem(response, 404)
-                        _problem(
+                        problem_body(response, 404)
+                        problem_body(
                             await client.get(f"{API}/recommendations/export.csv", params={"org": org}), 404
                         )
                 before = await statuses()
@@ -497,13 +501,13 @@ async def test_every_route_role_grant_and_method_stays_in_its_orgs(
                     if offer_id in visible:
                         assert response.status_code == 200
                         continue
-                    assert _problem(response, 404)["detail"] == f"no recommendation {offer_id!r}"
+                    assert problem_body(response, 404)["detail"] == f"no recommendation {offer_id!r}"
                     for action, body in (
                         ("accept", None),
                         ("dismiss", {"reason": "x"}),
                         ("convert", {"amount": "5"}),
                     ):
-                        _problem(
+                        problem_body(
                             await client.post(f"{API}/recommendations/{offer_id}/{action}", json=body), 404
                         )
                     written = await client.post(
@@ -511,8 +515,8 @@ async def test_every_route_role_grant_and_method_stays_in_its_orgs(
                         json={"kind": "task"},
                         headers={"Idempotency-Key": f"{email}:{offer_id}"},
                     )
-                    assert _problem(written, 404)["detail"] == f"no recommendation {offer_id!r}"
-                    _problem(await client.get(f"{API}/recommendations/{offer_id}/write-backs"), 404)
+                    assert problem_body(written, 404)["detail"] == f"no recommendation {offer_id!r}"
+                    problem_body(await client.get(f"{API}/recommendations/{offer_id}/write-backs"), 404)
                 assert await statuses() == before, f"{email} changed an offer it may not read"
                 async with engine.connect() as connection:
                     assert (
@@ -530,9 +534,9 @@ async def test_every_route_role_grant_and_method_stays_in_its_orgs(
                     offers = await client.get(f"{API}/customers/{customer_id}/offers")
                     timeline = await client.get(f"{API}/customers/{customer_id}/timeline")
                     if not world.sees_customer(email, customer_id):
-                        assert _problem(response, 404)["detail"] == f"no customer {customer_id!r}"
-                        assert _problem(offers, 404)["detail"] == f"no customer {customer_id!r}"
-                        assert _problem(timeline, 404)["detail"] == f"no customer {customer_id!r}"
+                        assert problem_body(response, 404)["detail"] == f"no customer {customer_id!r}"
+                        assert problem_body(offers, 404)["detail"] == f"no customer {customer_id!r}"
+                        assert problem_body(timeline, 404)["detail"] == f"no customer {customer_id!r}"
                         continue
                     assert timeline.status_code == 200, timeline.text
                     assert scope is None or {e["org_id"] for e in timeline.json()["items"]} <= scope
@@ -540,7 +544,7 @@ async def test_every_route_role_grant_and_method_stays_in_its_orgs(
                     assert scope is None or {a["org_id"] for a in body["accounts"]} <= scope
                     assert scope is None or set(body["families_by_org"]) <= scope
                     assert {r["id"] for r in body["open_recommendations"]} <= visible
-                    assert _problem(offers, 404)["detail"].startswith("no served features")
+                    assert problem_body(offers, 404)["detail"].startswith("no served features")
 
                 model_reads = (f"{API}/models", f"{API}/models/m-1")
                 model_writes = (
@@ -553,7 +557,7 @@ async def test_every_route_role_grant_and_method_stays_in_its_orgs(
                     assert status == (403 if role is Role.SALES else 200), (email, path)
                 if role is not Role.ADMIN:
                     for method, path, body in model_writes:
-                        _problem(await client.request(method, path, json=body), 403)
+                        problem_body(await client.request(method, path, json=body), 403)
                 assert (await client.get(f"{API}/features")).status_code == 200
 
             # Without a token nothing answers but 401.
@@ -573,14 +577,14 @@ async def test_every_route_role_grant_and_method_stays_in_its_orgs(
                 f"{API}/models",
                 f"{API}/features",
             ):
-                _problem(await anonymous.get(path), 401)
+                problem_body(await anonymous.get(path), 401)
             for path in (
                 f"{API}/recommendations/x/accept",
                 f"{API}/recommendations/x/write-back",
                 f"{API}/models/rollback",
                 f"{API}/models/m-1/promote",
             ):
-                _problem(await anonymous.post(path, json={}), 401)
+                problem_body(await anonymous.post(path, json={}), 401)
             await anonymous.aclose()
     finally:
         await engine.dispose()

@@ -8,7 +8,6 @@ import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,15 @@ import numpy as np
 import pytest
 from dishka import Provider, Scope, provide
 from sqlalchemy import insert, select, text
-from tests.integration.api_support import add_user, api_settings, bearer, login, serving
+from tests.integration.api_support import (
+    add_user,
+    api_settings,
+    bearer,
+    login,
+    problem_body,
+    serving,
+    signed_in,
+)
 from tests.integration.sync.sync_support import credentials_for
 
 from adapters.crm.factory import ConfiguredCrmGatewayFactory
@@ -177,7 +184,6 @@ async def world(
     return seeded
 
 
-@asynccontextmanager
 async def clients(settings: Settings) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
     async with serving(settings) as http:
         signed: dict[str, httpx.AsyncClient] = {}
@@ -191,12 +197,6 @@ async def clients(settings: Settings) -> AsyncIterator[dict[str, httpx.AsyncClie
         finally:
             for client in signed.values():
                 await client.aclose()
-
-
-def _problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    return dict(response.json())
 
 
 def _written(world: World, sobject: str = "Task") -> dict[str, dict[str, Any]]:
@@ -220,9 +220,9 @@ async def _write_back(
 
 async def test_one_task_replays_and_who_may_write(world: World) -> None:
     offer, other = world.offers[("c1", "analytics")], world.offers[("c1", "crm")]
-    async with clients(world.settings) as by:
+    async with signed_in(world.settings, USERS) as by:
         sales = by["sales-bu1@example.com"]
-        _problem(await _write_back(sales, offer, "k-1"), 409)  # not accepted yet
+        problem_body(await _write_back(sales, offer, "k-1"), 409)  # not accepted yet
         assert (await sales.post(f"{API}/recommendations/{offer}/accept")).status_code == 200
 
         created = await _write_back(sales, offer, "k-1")
@@ -238,9 +238,9 @@ async def test_one_task_replays_and_who_may_write(world: World) -> None:
         replay = await _write_back(sales, offer, "k-1")
         assert replay.status_code == 200 and replay.json() == body
         assert len(_written(world)) == 1
-        again = _problem(await _write_back(sales, offer, "k-2"), 409)
+        again = problem_body(await _write_back(sales, offer, "k-2"), 409)
         assert again["salesforce_id"] == body["salesforce_id"] and again["write_back_id"] == body["id"]
-        reused = _problem(await _write_back(sales, offer, "k-1", {"kind": "opportunity"}), 422)
+        reused = problem_body(await _write_back(sales, offer, "k-1", {"kind": "opportunity"}), 422)
         assert "Idempotency-Key" in reused["detail"]
         assert len(_written(world)) == 1 and _written(world, "Opportunity") == {}
 
@@ -248,18 +248,18 @@ async def test_one_task_replays_and_who_may_write(world: World) -> None:
         assert listed.status_code == 200 and listed.json() == [body]
 
         for bad_key in (None, "", "k" * 201):
-            _problem(await _write_back(sales, other, bad_key), 400)
+            problem_body(await _write_back(sales, other, bad_key), 400)
         for bad_body in ({"kind": "email"}, {"kind": "task", "extra": 1}, {"kind": "task", "org_id": ""}):
-            _problem(await _write_back(sales, other, "k-3", bad_body), 400)
+            problem_body(await _write_back(sales, other, "k-3", bad_body), 400)
         assert (await sales.post(f"{API}/recommendations/{other}/accept")).status_code == 200
-        _problem(await _write_back(sales, other, "k-3", {"kind": "task", "org_id": "other"}), 404)
+        problem_body(await _write_back(sales, other, "k-3", {"kind": "task", "org_id": "other"}), 404)
 
         # Outside the caller's grants: 404, exactly as for an unknown offer.
         outsider = by["analyst-other@example.com"]
-        assert _problem(await _write_back(outsider, offer, "k-9"), 404)["title"] == "Not found"
-        _problem(await outsider.get(f"{API}/recommendations/{offer}/write-backs"), 404)
-        _problem(await _write_back(sales, "nope", "k-9"), 404)
-        _problem(
+        assert problem_body(await _write_back(outsider, offer, "k-9"), 404)["title"] == "Not found"
+        problem_body(await outsider.get(f"{API}/recommendations/{offer}/write-backs"), 404)
+        problem_body(await _write_back(sales, "nope", "k-9"), 404)
+        problem_body(
             await sales.get(f"{API}/recommendations/{world.offers[('c2', 'analytics')]}/write-backs"), 404
         )
 
@@ -272,7 +272,7 @@ async def test_one_task_replays_and_who_may_write(world: World) -> None:
 
 async def test_an_opportunity_for_the_admin_and_the_routes_in_openapi(world: World) -> None:
     offer = world.offers[("c1", "analytics")]
-    async with clients(world.settings) as by:
+    async with signed_in(world.settings, USERS) as by:
         admin = by["admin@example.com"]
         spec = (await admin.get("/schema/openapi.json")).json()
         post = spec["paths"][f"{API}/recommendations/{{recommendation_id}}/write-back"]["post"]
@@ -293,12 +293,12 @@ async def test_an_opportunity_for_the_admin_and_the_routes_in_openapi(world: Wor
 
 async def test_a_crm_outage_answers_502_and_the_pending_write_back_is_finished_later(world: World) -> None:
     offer = world.offers[("c1", "analytics")]
-    async with clients(world.settings) as by:
+    async with signed_in(world.settings, USERS) as by:
         sales = by["sales-bu1@example.com"]
         assert (await sales.post(f"{API}/recommendations/{offer}/accept")).status_code == 200
         with world.server.lock:
             world.server.org("bu1").apply_faults({"error_rate": 1.0})
-        failed = _problem(await _write_back(sales, offer, "k-1"), 502)
+        failed = problem_body(await _write_back(sales, offer, "k-1"), 502)
         password = credentials_for(world.server.org("bu1")).secrets["password"]
         assert failed["type"].endswith("/crm-error") and password not in str(failed)
         listed = (await sales.get(f"{API}/recommendations/{offer}/write-backs")).json()
@@ -315,7 +315,7 @@ async def test_a_crm_outage_answers_502_and_the_pending_write_back_is_finished_l
 
 async def test_concurrent_requests_with_one_key_make_one_task(world: World) -> None:
     offer = world.offers[("c1", "analytics")]
-    async with clients(world.settings) as by:
+    async with signed_in(world.settings, USERS) as by:
         sales = by["sales-bu1@example.com"]
         assert (await sales.post(f"{API}/recommendations/{offer}/accept")).status_code == 200
         answers = await asyncio.gather(*(_write_back(sales, offer, "same-key") for _ in range(4)))
@@ -364,7 +364,7 @@ async def test_a_crash_between_create_and_store_is_finished_by_the_retry_with_on
     offer = world.offers[("c1", "analytics")]
     _CrashAfterCreate.crashed = False
     sales = Principal(subject="sales", kind=PrincipalKind.USER, role=Role.SALES, org_ids=frozenset({"bu1"}))
-    async with clients(world.settings) as by:
+    async with signed_in(world.settings, USERS) as by:
         assert (
             await by["sales-bu1@example.com"].post(f"{API}/recommendations/{offer}/accept")
         ).status_code == 200
@@ -390,7 +390,7 @@ async def test_a_crash_between_create_and_store_is_finished_by_the_retry_with_on
     finally:
         await engine.dispose()
 
-    async with clients(world.settings) as by:
+    async with signed_in(world.settings, USERS) as by:
         finished = await _write_back(by["sales-bu1@example.com"], offer, "k-crash")
     assert finished.status_code == 201, finished.text
     assert finished.json()["salesforce_id"] == created["Id"]
