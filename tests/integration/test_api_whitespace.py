@@ -9,14 +9,13 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert
+from tests.integration.api_support import problem_body, signed_in
 from tests.integration.test_api_recommendations import (
     _CUSTOMERS,
     API,
     USERS,
     World,
     _account,
-    _problem,
-    clients,
     world_settings,
 )
 
@@ -65,7 +64,7 @@ async def test_whitespace_by_industry_matches_the_seed_within_each_callers_grant
     world_settings: tuple[World, Settings],
 ) -> None:
     world, settings = world_settings
-    async with clients(settings) as by:
+    async with signed_in(settings, USERS) as by:
         for email in USERS:
             response = await by[email].get(f"{API}/whitespace")
             assert response.status_code == 200, response.text
@@ -110,7 +109,7 @@ async def test_whitespace_by_customer_lists_the_most_valuable_customers_first(
     for offer in world.offers.values():
         totals[offer["customer_id"]] += Decimal(str(offer["expected_value"]))
     best = sorted(totals, key=lambda c: (-totals[c], c))[:3]
-    async with clients(settings) as by:
+    async with signed_in(settings, USERS) as by:
         response = await by["admin@example.com"].get(
             f"{API}/whitespace", params={"by": "customer", "limit": 3}
         )
@@ -123,7 +122,7 @@ async def test_whitespace_by_customer_lists_the_most_valuable_customers_first(
 
 async def test_whitespace_refuses_bad_input_and_is_described(world_settings: tuple[World, Settings]) -> None:
     _world, settings = world_settings
-    async with clients(settings) as by:
+    async with signed_in(settings, USERS) as by:
         admin = by["admin@example.com"]
         spec = (await admin.get("/schema/openapi.json")).json()
         for path, names in (
@@ -135,7 +134,7 @@ async def test_whitespace_refuses_bad_input_and_is_described(world_settings: tup
             assert {p["name"] for p in operation["parameters"]} == names, path
         assert spec["components"]["schemas"]["WhitespaceCellOut"]["properties"]["owned"]["examples"]
         for params in ({"by": "planet"}, {"by": "customer", "limit": 0}, {"limit": 101}, {"rows": "x"}):
-            _problem(await admin.get(f"{API}/whitespace", params=params), 400)
+            problem_body(await admin.get(f"{API}/whitespace", params=params), 400)
 
 
 async def _add_history(settings: Settings) -> None:
@@ -179,7 +178,7 @@ async def test_timeline_lists_deals_and_activities_newest_first_within_grants(
 ) -> None:
     _world, settings = world_settings
     await _add_history(settings)
-    async with clients(settings) as by:
+    async with signed_in(settings, USERS) as by:
         response = await by["admin@example.com"].get(f"{API}/customers/c-multi/timeline")
         assert response.status_code == 200, response.text
         items = response.json()["items"]
@@ -192,8 +191,8 @@ async def test_timeline_lists_deals_and_activities_newest_first_within_grants(
         assert [e["kind"] for e in emea["items"]] == ["task"]
         limited = await by["admin@example.com"].get(f"{API}/customers/c-multi/timeline", params={"limit": 1})
         assert [e["kind"] for e in limited.json()["items"]] == ["task"]
-        _problem(await by["sales-amer@example.com"].get(f"{API}/customers/c-multi/timeline"), 404)
-        _problem(await by["admin@example.com"].get(f"{API}/customers/nope/timeline"), 404)
-        _problem(
+        problem_body(await by["sales-amer@example.com"].get(f"{API}/customers/c-multi/timeline"), 404)
+        problem_body(await by["admin@example.com"].get(f"{API}/customers/nope/timeline"), 404)
+        problem_body(
             await by["admin@example.com"].get(f"{API}/customers/c-multi/timeline", params={"limit": 0}), 400
         )
