@@ -5,10 +5,11 @@ with 10,000 seeded offers. Its bench-only app factory adds `/bench/bare`, a hand
 JSON document and touches nothing, through the same middleware, so the two figures differ only by what
 the real route does. The load comes from another process: keep-alive connections over raw sockets, each
 with one request in flight. Measured for a fixed time each: the bare endpoint's and the cached list's
-maximum rate (the same query every time, so the cache answers), the uncached list's (a filter that changes
-every request and matches every offer, so each request misses, queries PostgreSQL and fills the cache),
-and the cached list's p99 latency at 70% of its maximum rate (requests paced on a schedule, latency taken
-from the scheduled time, so a stall is not hidden).
+maximum rate (the same query every time, so the cache answers; the two alternate three times and each
+keeps its best run), the uncached list's (a filter that changes every request and matches every offer, so
+each request misses, queries PostgreSQL and fills the cache; best of two), and the cached list's p99
+latency at 70% of its maximum rate (requests paced on a schedule, latency taken from the scheduled time,
+so a stall is not hidden).
 
     python -m bench.bench_api             # the rows `make bench` prints
     python -m bench.bench_api serve ...   # (internal) the server process
@@ -54,6 +55,7 @@ ORGS = ("amer", "emea", "apac")
 SECONDS = 10.0
 WARM_UP = 2.0
 CONNECTIONS = 16
+ROUNDS = 3
 EMAIL = "bench@example.com"
 PASSWORD = "bench password, not a secret"  # noqa: S105
 CACHED = "/api/v1/recommendations"
@@ -70,7 +72,7 @@ def _serve(config: dict[str, Any]) -> None:
     from litestar import get
 
     from adapters.observability.logging import configure_logging
-    from entrypoints.http.app import create_app
+    from entrypoints.http.app import create_app, freeze_startup_objects
 
     @get("/bench/bare", sync_to_thread=False, include_in_schema=False)
     def bare() -> dict[str, Any]:
@@ -87,6 +89,7 @@ def _serve(config: dict[str, Any]) -> None:
     )
     app = create_app(settings)
     app.register(bare)
+    freeze_startup_objects()  # as `xsell api` does
     uvicorn_config = uvicorn.Config(
         app, host="127.0.0.1", port=config["port"], log_config=None, access_log=False, lifespan="on"
     )
@@ -303,11 +306,26 @@ def serving_api() -> Iterator[tuple[int, str]]:
 
 def run() -> list[dict[str, object]]:
     with serving_api() as (port, token):
-        bare = _run_load(port, token, BARE)
-        cached = _run_load(port, token, CACHED)
-        uncached = _run_load(port, token, UNCACHED)
+        # Bare and cached alternate, ROUNDS times each, and each keeps its best run: on a machine shared
+        # with other work a single run mostly measures what else ran then, and alternating gives both
+        # endpoints the same chances.
+        bares: list[dict[str, Any]] = []
+        cacheds: list[dict[str, Any]] = []
+        for _ in range(ROUNDS):
+            bares.append(_run_load(port, token, BARE))
+            cacheds.append(_run_load(port, token, CACHED))
+        bare = max(bares, key=lambda result: result["rate"])
+        cached = max(cacheds, key=lambda result: result["rate"])
+        # Paced before the uncached run: that one writes some 2,000 new pages (60 MB) into Redis, whose
+        # append-only file then flushes and rewrites for a while, which is not the cached list's latency.
         paced = _run_load(port, token, CACHED, rate=0.7 * cached["rate"])
-    where = f"{OFFERS:,} offers, 1 uvicorn worker, {CONNECTIONS} keep-alive connections, {SECONDS:.0f} s"
+        uncached = max(
+            (_run_load(port, token, UNCACHED) for _ in range(2)), key=lambda result: result["rate"]
+        )
+    where = (
+        f"{OFFERS:,} offers, 1 uvicorn worker, {CONNECTIONS} keep-alive connections,"
+        f" best of {ROUNDS} runs of {SECONDS:.0f} s alternating with bare"
+    )
     return [
         {
             "stage": f"API: cached GET /api/v1/recommendations (page of 50; {where})",

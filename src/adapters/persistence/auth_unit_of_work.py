@@ -19,8 +19,10 @@ __all__ = ["SqlaAuthUnitOfWork"]
 class SqlaAuthUnitOfWork(SessionUnitOfWork):
     """`changes` is told after every commit: principals cached from before are not reused after it."""
 
-    def __init__(self, session: AsyncSession, changes: ChangeNotice | None = None) -> None:
-        super().__init__(session)
+    def __init__(
+        self, session: AsyncSession, changes: ChangeNotice | None = None, *, owns_session: bool = False
+    ) -> None:
+        super().__init__(session, owns_session=owns_session)
         self._changes: ChangeNotice = changes or NoChangeNotice()
         self.users = SqlaUserRepository(session)
         self.clients = SqlaServiceClientRepository(session)

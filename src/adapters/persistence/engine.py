@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -28,6 +29,8 @@ def create_engine(database_url: str, pool_size: int = 10) -> AsyncEngine:
         pool_timeout=10,
         # Errors then show the statement but not its values (password hashes, emails) in logs (LOG-*).
         hide_parameters=True,
+        # JSONB values (reasons, record fields) decode several times faster than with the json module.
+        json_deserializer=msgspec.json.decode,
         connect_args={"timeout": 10, "command_timeout": 60, "server_settings": {"application_name": "xsell"}},
     )
 

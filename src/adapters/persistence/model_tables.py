@@ -140,3 +140,7 @@ recommendations = Table(
     Index("ix_recommendations_value", "status", "expected_value"),
     Index("ix_recommendations_customer", "customer_id"),
 )
+# The list's two orders (best first, ties by id): a page reads its rows off one index and stops after
+# `limit`, instead of sorting every offer on each request.
+Index("ix_recommendations_by_value", recommendations.c.expected_value.desc(), recommendations.c.id)
+Index("ix_recommendations_by_probability", recommendations.c.probability.desc(), recommendations.c.id)

@@ -8,14 +8,27 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence.customer_tables import customer_members, product_families
 from adapters.persistence.model_tables import recommendations, scoring_runs
+from adapters.persistence.offer_documents import offer_documents
 from adapters.persistence.tables import accounts, orgs
 from application.models.feedback import RecommendationFilter
 from application.models.recommendation_query import (
+    OfferDocument,
     RecommendationPosition,
     RecommendationQuery,
     RecommendationSort,
@@ -190,6 +203,11 @@ class SqlaRecommendationRepository:
             statement = statement.where(or_(key < after.value, and_(key == after.value, r.id > after.id)))
         async with self._engine.connect() as connection:
             return [_recommendation(row) for row in await connection.execute(statement)]
+
+    async def page_documents(
+        self, query: RecommendationQuery, after: RecommendationPosition | None, limit: int
+    ) -> list[OfferDocument]:
+        return await offer_documents(self._engine, query, after, limit)
 
     async def count(self, query: RecommendationQuery) -> int:
         statement = select(func.count()).select_from(recommendations).where(*_matching(query))

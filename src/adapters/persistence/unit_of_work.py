@@ -13,10 +13,12 @@ __all__ = ["SessionUnitOfWork", "SqlaUnitOfWork"]
 
 
 class SessionUnitOfWork:
-    """One AsyncSession for a unit of work; subclasses add the repositories their use cases need."""
+    """One AsyncSession for a unit of work; subclasses add the repositories their use cases need. With
+    `owns_session` the session is closed when the unit of work ends (one made for it alone)."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, *, owns_session: bool = False) -> None:
         self._session = session
+        self._owns_session = owns_session
 
     async def __aenter__(self) -> Self:
         return self
@@ -24,7 +26,11 @@ class SessionUnitOfWork:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        await self.rollback()
+        try:
+            await self.rollback()
+        finally:
+            if self._owns_session:
+                await self._session.close()
 
     async def commit(self) -> None:
         await self._session.commit()

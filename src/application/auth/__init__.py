@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from application.auth.authenticate import Authenticate, PrincipalCache
+from application.auth.authenticate import Admitted, Authenticate, PrincipalCache
 from application.auth.sessions import IssueClientToken, Login, Logout, RefreshSession, TokenPair
 from application.auth.users import (
     AddServiceClient,
@@ -20,6 +20,7 @@ from application.auth.users import (
 __all__ = [
     "AddServiceClient",
     "AddUser",
+    "Admitted",
     "Authenticate",
     "GrantOrg",
     "IssueClientToken",

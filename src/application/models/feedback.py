@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from application.errors import InvalidRequestError
-from application.models.recommendation_query import RecommendationPosition, RecommendationQuery
+from application.models.recommendation_query import OfferDocument, RecommendationPosition, RecommendationQuery
 from application.ports.cache import ChangeNotice, NoChangeNotice
 from application.ports.clock import Clock
 from application.ports.metrics import ModelMetrics, NoMetrics
@@ -48,6 +48,13 @@ class RecommendationRepository(Protocol):
         self, query: RecommendationQuery, after: RecommendationPosition | None, limit: int
     ) -> list[Recommendation]:
         """At most `limit` matches of `query` in its sort order, strictly after `after` when given."""
+        ...
+
+    async def page_documents(
+        self, query: RecommendationQuery, after: RecommendationPosition | None, limit: int
+    ) -> list[OfferDocument]:
+        """What `page` returns, as documents built by the store: a reader that only passes offers on
+        pays nothing per offer for objects it does not use."""
         ...
 
     async def count(self, query: RecommendationQuery) -> int:

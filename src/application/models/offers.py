@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from application.errors import InvalidCursorError, InvalidRequestError
 from application.models.feedback import RecommendationRepository
 from application.models.recommendation_query import (
+    OfferDocument,
     RecommendationPosition,
     RecommendationQuery,
     RecommendationSort,
@@ -79,23 +80,44 @@ class BrowseRecommendations:
         self._repository = repository
         self._max_page_size = max_page_size
 
+    def _start(
+        self, query: RecommendationQuery, limit: int, cursor: str | None
+    ) -> RecommendationPosition | None:
+        if not 1 <= limit <= self._max_page_size:
+            raise InvalidRequestError(f"limit must be between 1 and {self._max_page_size}, got {limit}")
+        after = None if cursor is None else _after(cursor, query.sort)
+        _require_orgs(query)
+        return after
+
+    def _next_cursor(self, query: RecommendationQuery, last: tuple[str, str]) -> str:
+        return encode_cursor(f"recommendations.{query.sort.value}", last)
+
     async def execute(
         self, query: RecommendationQuery, *, limit: int = 50, cursor: str | None = None
     ) -> Page[Recommendation]:
         """Raises InvalidRequestError for a bad limit, InvalidCursorError for a cursor xsell did not
         issue for this sort order, NotFoundError for a target-org filter outside the caller's scope."""
-        if not 1 <= limit <= self._max_page_size:
-            raise InvalidRequestError(f"limit must be between 1 and {self._max_page_size}, got {limit}")
-        after = None if cursor is None else _after(cursor, query.sort)
-        _require_orgs(query)
+        after = self._start(query, limit, cursor)
         # One extra row tells whether another page exists without a COUNT.
         rows = await self._repository.page(query, after, limit + 1)
         items = _scoped(rows[:limit], query.readable)
         next_cursor = None
         if len(rows) > limit:
-            next_cursor = encode_cursor(
-                f"recommendations.{query.sort.value}", _position(items[-1], query.sort)
-            )
+            next_cursor = self._next_cursor(query, _position(items[-1], query.sort))
+        return Page(items=items, next_cursor=next_cursor)
+
+    async def documents(
+        self, query: RecommendationQuery, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[OfferDocument]:
+        """The same page as `execute`, as documents (`OfferDocument`): same checks, same cursors."""
+        after = self._start(query, limit, cursor)
+        rows = await self._repository.page_documents(query, after, limit + 1)
+        items = rows[:limit]
+        next_cursor = None
+        if len(rows) > limit:
+            last = items[-1].position
+            value = repr(last.value) if isinstance(last.value, float) else str(last.value)
+            next_cursor = self._next_cursor(query, (value, last.id))
         return Page(items=items, next_cursor=next_cursor)
 
 

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from domain.recommendation import Arm, RecommendationStatus
 
-__all__ = ["RecommendationPosition", "RecommendationQuery", "RecommendationSort"]
+__all__ = ["OfferDocument", "RecommendationPosition", "RecommendationQuery", "RecommendationSort"]
 
 
 class RecommendationSort(StrEnum):
@@ -24,6 +24,17 @@ class RecommendationPosition:
 
     value: Decimal | float
     id: str
+
+
+@dataclass(frozen=True, slots=True)
+class OfferDocument:
+    """One listed offer as a JSON object, for readers that pass it on rather than act on it (the list
+    endpoint): every field of a `Recommendation` under its own name (`expected_value` and
+    `converted_amount` as decimal strings, the currency beside them, times in RFC 3339), its reasons
+    already narrowed to those the reader may see (`visible_reasons`). `position` is its sort key."""
+
+    position: RecommendationPosition
+    json: str
 
 
 @dataclass(frozen=True)

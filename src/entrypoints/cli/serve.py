@@ -7,7 +7,7 @@ import uvicorn
 
 from entrypoints.cli.app import cli
 from entrypoints.cli.runtime import check_port_free, load_settings, migrated, services
-from entrypoints.http.app import create_app
+from entrypoints.http.app import create_app, freeze_startup_objects
 from entrypoints.settings import Settings
 
 __all__ = ["api", "api_address", "migrate", "serve_api"]
@@ -15,6 +15,7 @@ __all__ = ["api", "api_address", "migrate", "serve_api"]
 
 def serve_api(settings: Settings, host: str, port: int) -> None:
     app = create_app(settings)
+    freeze_startup_objects()
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")
     uvicorn.Server(config).run()
 

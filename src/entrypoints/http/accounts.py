@@ -11,7 +11,6 @@ from litestar.params import Parameter
 
 from application.accounts import AccountQuery, ListAccounts
 from domain.access import Principal
-from entrypoints.http.guards import known_query_only
 from entrypoints.http.schemas import AccountOut, AccountPage
 
 __all__ = ["AccountController"]
@@ -30,7 +29,6 @@ class AccountController(Controller):
             "answers 404. "
             "Page with `limit` and the `next_cursor` of the previous page."
         ),
-        guards=[known_query_only],
         opt={"query": frozenset({"org", "limit", "cursor"})},
     )
     @inject

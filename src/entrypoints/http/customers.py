@@ -19,7 +19,6 @@ from entrypoints.http.customer_schemas import (
     TimelineEventOut,
     TimelineOut,
 )
-from entrypoints.http.guards import known_query_only
 from entrypoints.http.path_params import CustomerId
 
 __all__ = ["CustomerController"]
@@ -39,7 +38,6 @@ class CustomerController(Controller):
         summary="Search customers",
         description="Resolved customers whose name contains `q` (case-insensitive; all when absent) with an"
         " account in an org the caller may read, by name. Page with `limit` and `next_cursor`.",
-        guards=[known_query_only],
         opt={"query": frozenset({"q", "limit", "cursor"})},
     )
     @inject
@@ -80,7 +78,6 @@ class CustomerController(Controller):
         summary="A customer's timeline",
         description="Opportunities (dated by close date) and activities (tasks and events) of the customer's"
         " member accounts in the orgs the caller may read, newest first, deleted ones left out." + _NOT_FOUND,
-        guards=[known_query_only],
         opt={"query": frozenset({"limit"})},
     )
     @inject
@@ -100,7 +97,6 @@ class CustomerController(Controller):
         description="The customer's best offers right now, from the served features and the serving models,"
         " with reasons (peer evidence from orgs the caller may not read left out). Nothing is stored. 404"
         " also when the customer has no served features yet; 400 when no model serves." + _NOT_FOUND,
-        guards=[known_query_only],
         opt={"query": frozenset({"limit"})},
     )
     @inject

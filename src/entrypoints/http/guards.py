@@ -9,12 +9,13 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import ValidationException
 from litestar.handlers.base import BaseRouteHandler
 
-__all__ = ["known_query_only", "no_nul_characters"]
+__all__ = ["refuse_unknown_query", "well_formed"]
 
 
-async def no_nul_characters(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Reject a path or query holding a NUL character: no id, filter or cursor has one, and PostgreSQL
-    text cannot store one, so it would otherwise fail deep in a query instead of as a 400."""
+async def well_formed(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard on every route: rejects a path or query holding a NUL character. No id, filter or cursor has
+    one, and PostgreSQL text cannot store one, so it would otherwise fail deep in a query instead of as a
+    400."""
     query = connection.scope.get("query_string", b"")
     if (
         "\x00" in connection.scope["path"]
@@ -24,9 +25,14 @@ async def no_nul_characters(connection: ASGIConnection[Any, Any, Any, Any], _: B
         raise ValidationException(detail="the path or a query parameter holds a NUL character")
 
 
-async def known_query_only(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """Reject query parameters the handler does not declare: a typo must not silently widen a query."""
-    allowed: frozenset[str] = handler.opt.get("query", frozenset())
+def refuse_unknown_query(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """On a handler that lists its query parameters (`opt={"query": ...}`), reject any other: a typo must
+    not silently widen a query. Called by `authenticated` once the caller is known (anonymous callers
+    get 401, not a description of the route), rather than as a guard of its own: Litestar copies the
+    handler for every guard it runs."""
+    allowed: frozenset[str] | None = handler.opt.get("query")
+    if allowed is None or not connection.scope.get("query_string"):
+        return
     unknown = sorted(set(connection.query_params) - allowed)
     if unknown:
         raise ValidationException(

@@ -17,7 +17,6 @@ from application.sync.runs import ListSyncRuns, ReconcileOrg
 from domain.access import Principal
 from domain.errors import NotFoundError
 from domain.job import Job, JobKind
-from entrypoints.http.guards import known_query_only
 from entrypoints.http.job_schemas import JobOut, JobPage, NewJobIn, ReconciliationOut, SyncIn
 from entrypoints.http.org_schemas import SyncRunOut
 from entrypoints.http.problems import problem_responses
@@ -78,7 +77,6 @@ class JobController(Controller):
         summary="List jobs",
         description="Jobs the caller may see, newest first. Page with `limit` and the `next_cursor` of the"
         " previous page.",
-        guards=[known_query_only],
         opt={"query": frozenset({"limit", "cursor"})},
         responses=problem_responses(400, 401, 403, 429),
     )
@@ -148,7 +146,6 @@ class OrgSyncController(Controller):
         description="The org's newest runs first: start, end, status, objects' upserted and deleted counts,"
         " errors, the org's API usage after the run, and the objects whose counts differed from the CRM's"
         " after it.",
-        guards=[known_query_only],
         opt={"query": frozenset({"limit"})},
         responses=problem_responses(400, 401, 404, 429),
     )

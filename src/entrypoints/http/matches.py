@@ -19,7 +19,6 @@ from application.resolution.review import (
     UndoCustomerChange,
 )
 from domain.access import Principal
-from entrypoints.http.guards import known_query_only
 from entrypoints.http.match_schemas import (
     CustomerChangeOut,
     MatchDecisionIn,
@@ -59,7 +58,6 @@ class MatchController(Controller):
         " accounts with their org, name and current customer. Only pairs whose two accounts lie in orgs"
         " the caller may read are listed. A decision (merge or keep apart) takes a pair off the queue."
         " Page with `limit` and `next_cursor`.",
-        guards=[known_query_only],
         opt={"query": frozenset({"limit", "cursor"})},
         responses=problem_responses(),
     )

@@ -20,7 +20,6 @@ from application.resolution.crosswalk import (
 from domain.access import Principal
 from domain.ids import SalesforceId
 from domain.product import ProductKey
-from entrypoints.http.guards import known_query_only
 from entrypoints.http.path_params import OrgId, ProductId
 from entrypoints.http.problems import problem_responses
 from entrypoints.http.product_schemas import (
@@ -89,7 +88,6 @@ class ProductController(Controller):
         " was decided (suggested from the org's Product2.Family, name, code or description, or by a"
         " person). Filter by `org`, by `family`, or `unmapped=true` for products with no mapping yet (the"
         " work left). Page with `limit` and `next_cursor`.",
-        guards=[known_query_only],
         opt={"query": frozenset({"org", "family", "unmapped", "limit", "cursor"})},
         responses=problem_responses(),
     )

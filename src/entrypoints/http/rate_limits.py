@@ -1,6 +1,7 @@
 """Rate limits: guards that count requests in Redis, and the hook that writes the RateLimit-* headers.
 
-Authenticated routes count per principal (RL-3); sign-in counts per client address, with a stricter limit,
+Authenticated routes count per principal (RL-3), in the step that authenticates the request (the
+`authenticated` guard, which also answers 429); sign-in counts per client address, with a stricter limit,
 because no principal exists yet. The address is the ASGI client (what the server or a trusted-proxy
 middleware set), never X-Forwarded-For, which any client can write (RL-2). The counts live in Redis, so
 several API processes share one budget (RL-1). When Redis cannot be reached the request goes on: the API
@@ -22,12 +23,18 @@ from litestar.types import Message, Scope
 
 from application.errors import DependencyUnavailableError
 from application.ports.rate_limit import RateLimitDecision, RateLimiter
-from domain.access import Principal
 from entrypoints.settings import Settings
 
-__all__ = ["per_client_limit", "per_client_login_limit", "per_principal_limit", "rate_limit_headers"]
+__all__ = [
+    "WINDOW_SECONDS",
+    "counted",
+    "enforce_limit",
+    "per_client_limit",
+    "per_client_login_limit",
+    "rate_limit_headers",
+]
 
-_WINDOW_SECONDS = 60
+WINDOW_SECONDS = 60
 _STATE_KEY = "rate_limit"
 _WARN_EVERY_SECONDS = 10.0
 _log = logging.getLogger("xsell.http.rate_limit")
@@ -39,17 +46,36 @@ def _headers(decision: RateLimitDecision) -> dict[str, str]:
         "RateLimit-Limit": str(decision.limit),
         "RateLimit-Remaining": str(decision.remaining),
         "RateLimit-Reset": str(decision.reset_seconds),
-        "RateLimit-Policy": f"{decision.limit};w={_WINDOW_SECONDS}",
+        "RateLimit-Policy": f"{decision.limit};w={WINDOW_SECONDS}",
     }
 
 
-def _warn_open(exc: DependencyUnavailableError) -> None:
+def _warn_open(why: str) -> None:
     # Once per few seconds, not once per request: an outage must not flood the log.
     global _last_warning
     now = time.monotonic()
     if now - _last_warning >= _WARN_EVERY_SECONDS:
         _last_warning = now
-        _log.warning("rate limits not enforced: %s", exc)
+        _log.warning("rate limits not enforced: %s", why)
+
+
+def counted(connection: ASGIConnection[Any, Any, Any, Any], decision: RateLimitDecision | None) -> None:
+    """Keep the count of this request for the limit guards and the RateLimit-* headers; None when the
+    shared count could not be reached (the request goes on: fail open, and the log says so)."""
+    if decision is None:
+        _warn_open("Redis does not answer")
+        return
+    connection.state[_STATE_KEY] = decision
+
+
+def enforce_limit(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """429, with RateLimit-* and Retry-After, when this request's count went past its limit."""
+    decision = connection.state.get(_STATE_KEY)
+    if isinstance(decision, RateLimitDecision) and not decision.allowed:
+        raise TooManyRequestsException(
+            detail="Too many requests",
+            headers={**_headers(decision), "Retry-After": str(decision.reset_seconds)},
+        )
 
 
 async def _count(connection: ASGIConnection[Any, Any, Any, Any], bucket: str, subject: str) -> None:
@@ -58,27 +84,16 @@ async def _count(connection: ASGIConnection[Any, Any, Any, Any], bucket: str, su
     limit = settings.login_rate_limit_per_minute if bucket == "login" else settings.rate_limit_per_minute
     limiter = await container.get(RateLimiter)
     try:
-        decision = await limiter.hit(bucket, subject, limit, _WINDOW_SECONDS)
+        decision = await limiter.hit(bucket, subject, limit, WINDOW_SECONDS)
     except DependencyUnavailableError as exc:
-        _warn_open(exc)
+        _warn_open(str(exc))
         return
-    connection.state[_STATE_KEY] = decision
-    if not decision.allowed:
-        raise TooManyRequestsException(
-            detail="Too many requests",
-            headers={**_headers(decision), "Retry-After": str(decision.reset_seconds)},
-        )
+    counted(connection, decision)
+    enforce_limit(connection)
 
 
 def _client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return connection.client.host if connection.client else "unknown"
-
-
-async def per_principal_limit(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard, after `authenticated`: XSELL_RATE_LIMIT_PER_MINUTE requests per principal, else 429."""
-    principal = connection.state.get("principal")
-    if isinstance(principal, Principal):
-        await _count(connection, "api", f"{principal.kind.value}:{principal.subject}")
 
 
 async def per_client_login_limit(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

@@ -5,37 +5,93 @@ data is ever served; entries also expire after a minute. Each entry carries the 
 under, and one MGET reads the counter and the entry together: an entry of another generation is a miss
 (and is overwritten). The caller's org scope is part of the key, so two callers with different grants
 never share an entry. Without Redis the list is computed every time.
+
+Each process also keeps the lists it served lately (`LocalPages`), under the same keys and generations.
+The admission step of every request (see `authenticated`) reads the counter with the rate-limit count, so
+a list this process holds for the generation current at that moment is answered with no further round
+trip; the rule is the one Redis entries follow: only the current generation is ever served.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
 from redis.exceptions import RedisError
 
+from adapters.observability.metrics import xsell_metrics
 from application.models.recommendation_query import RecommendationQuery
 from application.ports.cache import Cache
-from entrypoints.http.recommendation_schemas import RecommendationPage
 
-__all__ = ["GENERATION_KEY", "cache_key", "cached_page", "page_of", "stamped"]
+__all__ = ["GENERATION_KEY", "LOCAL_PAGES", "LocalPages", "cache_key", "cached_page", "page_of", "stamped"]
 
 # Cache keys are relative to the cache's namespace (`xsell:`); the provider bumps the same key.
 GENERATION_KEY = "cache:recommendations:generation"
 _TTL_SECONDS = 60
+LOCAL_PAGES = "recommendation_pages"  # where the app's state holds this process's LocalPages
 _log = logging.getLogger("xsell.http")
+
+
+class LocalPages:
+    """This process's copies of lists it served lately, all of one generation: the first sight of another
+    generation (newer, or older after Redis lost its data) or of none (Redis unreachable, so nothing is
+    known) drops every copy. At most `max_entries` and `max_bytes` of pages are kept; the least recently
+    used go first."""
+
+    def __init__(self, max_entries: int = 2_000, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self._max_entries = max_entries
+        self._max_bytes = max_bytes
+        self._generation: str | None = None
+        self._pages: OrderedDict[str, bytes] = OrderedDict()
+        self._bytes = 0
+
+    def _at(self, generation: str | None) -> None:
+        if generation != self._generation:
+            self._pages.clear()
+            self._bytes = 0
+            self._generation = generation
+
+    def get(self, key: str, generation: str | None) -> bytes | None:
+        """The page of `key` if it is held for `generation`, else None."""
+        self._at(generation)
+        page = self._pages.get(key) if generation is not None else None
+        if page is not None:
+            self._pages.move_to_end(key)
+        return page
+
+    def put(self, key: str, generation: str, page: bytes) -> None:
+        self._at(generation)
+        if len(page) > self._max_bytes:
+            return
+        old = self._pages.pop(key, None)
+        if old is not None:
+            self._bytes -= len(old)
+        self._pages[key] = page
+        self._bytes += len(page)
+        while len(self._pages) > self._max_entries or self._bytes > self._max_bytes:
+            _, dropped = self._pages.popitem(last=False)
+            self._bytes -= len(dropped)
+
+
+# Every field of the query, so a filter added later is part of the key without anyone remembering to.
+_QUERY_FIELDS = tuple(field.name for field in dataclasses.fields(RecommendationQuery))
+
+
+def _described(value: Any) -> Any:
+    # Sets in sorted order: their iteration order differs between processes, the key must not.
+    return sorted(map(str, value)) if isinstance(value, frozenset) else value
 
 
 def cache_key(query: RecommendationQuery, paging: dict[str, Any]) -> str:
     # The query holds the caller's org scope (`readable`, None for admins) with every filter.
-    fields = {**{f.name: getattr(query, f.name) for f in dataclasses.fields(query)}, **paging}
-    described = {k: sorted(map(str, v)) if isinstance(v, frozenset) else v for k, v in fields.items()}
-    digest = hashlib.sha256(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()
+    described = {name: _described(getattr(query, name)) for name in _QUERY_FIELDS}
+    described.update(sorted(paging.items()))
+    digest = hashlib.sha256(msgspec.json.encode(described)).hexdigest()
     return f"cache:recommendations:page:{digest}"
 
 
@@ -56,21 +112,34 @@ async def cached_page(
     cache: Cache,
     query: RecommendationQuery,
     paging: dict[str, Any],
-    compute: Callable[[], Awaitable[RecommendationPage]],
+    compute: Callable[[], Awaitable[bytes]],
+    local: tuple[LocalPages, str | None] | None = None,
 ) -> bytes:
-    """The page (`paging`: limit and cursor) of `query` as JSON, from the cache when it holds the current
-    one. The cached bytes are the answer as they are: a hit decodes and encodes nothing."""
+    """The page (`paging`: limit and cursor) of `query` as JSON (`compute` makes it: a RecommendationPage
+    in JSON), from the cache when it holds the current one. The cached bytes are the answer as they are:
+    a hit decodes and encodes nothing. `local` is this process's pages with the generation this request
+    read at admission (None when it could not)."""
     key = cache_key(query, paging)
+    if local is not None:
+        held = local[0].get(key, local[1])
+        if held is not None:
+            xsell_metrics().cache_requests.labels(result="hit").inc()
+            return held
     try:
         generation, entry = await cache.get_many([GENERATION_KEY, key])
     except (RedisError, OSError) as exc:
         _log.warning("recommendation cache unavailable, answering uncached: %s", type(exc).__name__)
-        return msgspec.json.encode(await compute())
+        return await compute()
+    stamp = (generation or b"0").decode()
     hit = page_of(entry, generation)
     if hit is not None:
+        if local is not None:
+            local[0].put(key, stamp, hit)
         return hit
     # Stamped with the generation read before computing: a change landing meanwhile retires it.
-    page = msgspec.json.encode(await compute())
+    page = await compute()
+    if local is not None:
+        local[0].put(key, stamp, page)
     try:
         await cache.set_many({key: stamped(generation, page)}, ttl_seconds=_TTL_SECONDS)
     except (RedisError, OSError) as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from dishka import AsyncContainer
@@ -14,17 +15,23 @@ from litestar.openapi.spec import Components, SecurityScheme
 from application.auth import Authenticate
 from application.errors import AuthenticationError, PermissionDeniedError
 from domain.access import Principal, Role
+from entrypoints.http.guards import refuse_unknown_query
+from entrypoints.http.rate_limits import WINDOW_SECONDS, counted, enforce_limit
+from entrypoints.settings import Settings
 
 __all__ = [
     "BEARER",
     "SECURITY_COMPONENTS",
     "admin_only",
     "admin_or_analyst",
+    "admitted_principal",
+    "admitted_versions",
     "authenticated",
     "principal_dependency",
 ]
 
 BEARER = "BearerToken"
+_VERSIONS = "admitted_versions"
 SECURITY_COMPONENTS = Components(
     security_schemes={
         BEARER: SecurityScheme(
@@ -51,12 +58,21 @@ def _bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return token
 
 
-async def authenticated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard: the request carries a valid access token of an active principal, or it gets 401."""
+async def authenticated(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Guard: the request carries a valid access token of an active principal, or it gets 401; and the
+    principal has XSELL_RATE_LIMIT_PER_MINUTE requests left, or it gets 429 (counted in the same step);
+    and it names no query parameter the route does not take, or it gets 400. One guard, not three:
+    Litestar copies the handler for every guard it runs."""
     token = _bearer_token(connection)
     container: AsyncContainer = connection.state.dishka_container
     use_case = await container.get(Authenticate)
-    connection.state.principal = await use_case.execute(token)
+    settings = await container.get(Settings)
+    admitted = await use_case.admit(token, settings.rate_limit_per_minute, WINDOW_SECONDS)
+    connection.state.principal = admitted.principal
+    connection.state[_VERSIONS] = admitted.watched
+    counted(connection, admitted.decision)
+    enforce_limit(connection)
+    refuse_unknown_query(connection, handler)
 
 
 async def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -77,11 +93,24 @@ async def admin_or_analyst(connection: ASGIConnection[Any, Any, Any, Any], _: Ba
         raise PermissionDeniedError("this needs the admin or analyst role")
 
 
-async def _principal(request: Request[Any, Any, Any]) -> Principal:
+def admitted_principal(request: Request[Any, Any, Any]) -> Principal:
+    """The principal `authenticated` admitted this request for; AuthenticationError on a route outside
+    the guarded router."""
     principal = request.state.get("principal")
-    if not isinstance(principal, Principal):  # a route outside the guarded router asked for one
+    if not isinstance(principal, Principal):
         raise AuthenticationError()
     return principal
+
+
+def admitted_versions(request: Request[Any, Any, Any]) -> Mapping[str, str]:
+    """The versions the admission step read for this request (`GateAnswer.watched`); empty when Redis
+    could not be reached or the route is not guarded."""
+    versions = request.state.get(_VERSIONS)
+    return versions if isinstance(versions, Mapping) else {}
+
+
+async def _principal(request: Request[Any, Any, Any]) -> Principal:
+    return admitted_principal(request)
 
 
 principal_dependency = Provide(_principal)

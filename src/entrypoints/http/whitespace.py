@@ -11,7 +11,6 @@ from litestar.params import Parameter
 
 from application.whitespace import MAX_ROWS, ShowWhitespace, WhitespaceAxis
 from domain.access import Principal
-from entrypoints.http.guards import known_query_only
 from entrypoints.http.whitespace_schemas import WhitespaceOut
 
 __all__ = ["WhitespaceController"]
@@ -33,7 +32,6 @@ class WhitespaceController(Controller):
             " customers with an account in an org the caller may read, ownership in those orgs and offers"
             " sold through them count; admins see all."
         ),
-        guards=[known_query_only],
         opt={"query": frozenset({"by", "limit"})},
     )
     @inject

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from dishka import Provider, Scope, provide
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.cache.redis_cache import RedisGeneration
+from adapters.cache.redis_rate_limiter import RedisAdmissionGate
 from adapters.persistence.auth_unit_of_work import SqlaAuthUnitOfWork
 from adapters.security.passwords import Argon2PasswordHasher
 from adapters.security.tokens import JwtTokenCodec, generate_token_key
@@ -31,6 +32,7 @@ from application.auth import (
 from application.auth.ports import AuthUnitOfWork, AuthVersion, PasswordHasher, TokenCodec
 from application.ports import Clock
 from entrypoints.providers.keys import kept_keys
+from entrypoints.providers.models import RECOMMENDATIONS_GENERATION_KEY, RECOMMENDATIONS_VERSION
 from entrypoints.settings import Settings
 
 __all__ = [
@@ -97,11 +99,27 @@ class AuthProvider(Provider):
     ) -> IssueClientToken:
         return IssueClientToken(uow, hasher, tokens, clock)
 
-    @provide(scope=Scope.REQUEST)
+    @provide(scope=Scope.APP)
     def authenticate(
-        self, uow: AuthUnitOfWork, tokens: TokenCodec, cache: PrincipalCache, version: AuthVersion
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        client: Redis,
+        tokens: TokenCodec,
+        cache: PrincipalCache,
+        version: AuthVersion,
     ) -> Authenticate:
-        return Authenticate(uow, tokens, cache, version)
+        # One per process, used by every request: a request whose principal is reused opens no session;
+        # a check opens one of its own and closes it.
+        def unit_of_work() -> AuthUnitOfWork:
+            return SqlaAuthUnitOfWork(
+                sessions(), RedisGeneration(client, AUTH_GENERATION_KEY), owns_session=True
+            )
+
+        # The version of cached recommendation lists is read in the same step, so a list this process
+        # already holds for the current version is answered without another round trip.
+        watch = {RECOMMENDATIONS_VERSION: RECOMMENDATIONS_GENERATION_KEY}
+        gate = RedisAdmissionGate(client, AUTH_GENERATION_KEY, watch)
+        return Authenticate(unit_of_work, tokens, cache, version, gate)
 
     @provide(scope=Scope.REQUEST)
     def add_user(self, uow: AuthUnitOfWork, hasher: PasswordHasher, clock: Clock) -> AddUser:

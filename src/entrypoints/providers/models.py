@@ -36,10 +36,12 @@ from application.ports.cache import ChangeNotice
 from application.ports.metrics import ModelMetrics
 from entrypoints.settings import Settings
 
-__all__ = ["RECOMMENDATIONS_GENERATION_KEY", "ModelProvider"]
+__all__ = ["RECOMMENDATIONS_GENERATION_KEY", "RECOMMENDATIONS_VERSION", "ModelProvider"]
 
 # The counter cached recommendation lists carry in their keys (see http/recommendation_cache.py).
 RECOMMENDATIONS_GENERATION_KEY = "xsell:cache:recommendations:generation"
+# Its name among the versions the API's admission gate reads with every authenticated request.
+RECOMMENDATIONS_VERSION = "recommendations"
 
 
 class ModelProvider(Provider):
@@ -82,7 +84,7 @@ class ModelProvider(Provider):
     def list_recommendations(self, repository: RecommendationRepository) -> ListRecommendations:
         return ListRecommendations(repository)
 
-    @provide(scope=Scope.REQUEST)
+    @provide(scope=Scope.APP)  # stateless over the APP-scoped repository: built once, not per request
     def browse(self, repository: RecommendationRepository) -> BrowseRecommendations:
         return BrowseRecommendations(repository)
 

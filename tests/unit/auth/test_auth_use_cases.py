@@ -28,8 +28,9 @@ from application.auth import (
     UpdateUser,
     UserChange,
 )
-from application.auth.ports import TokenType
+from application.auth.ports import GateAnswer, TokenType
 from application.errors import AuthenticationError, InvalidRequestError
+from application.ports.rate_limit import RateLimitDecision
 from domain.access import PrincipalKind, Role
 from domain.errors import ConflictError, NotFoundError
 from domain.org import Org, OrgKind
@@ -62,7 +63,7 @@ class World:
         return RefreshSession(self.uow, self.tokens, self.clock)
 
     def authenticate(self) -> Authenticate:
-        return Authenticate(self.uow, self.tokens)
+        return Authenticate(lambda: self.uow, self.tokens)
 
 
 @pytest.fixture
@@ -280,6 +281,24 @@ class CountingAuthUnitOfWork(FakeAuthUnitOfWork):
         return await super().__aenter__()
 
 
+class FakeAdmissionGate:
+    """Counts requests per subject in one fixed window and reads the version, like the Redis script."""
+
+    def __init__(self, version: FakeAuthVersion) -> None:
+        self._version = version
+        self.counts: dict[str, int] = {}
+
+    async def enter(self, subject: str, limit: int, window_seconds: int) -> GateAnswer:
+        version = await self._version.current()
+        if version is None:  # the store is down: neither part is known
+            return GateAnswer(decision=None, version=None)
+        count = self.counts[subject] = self.counts.get(subject, 0) + 1
+        decision = RateLimitDecision(
+            allowed=count <= limit, limit=limit, remaining=max(0, limit - count), reset_seconds=window_seconds
+        )
+        return GateAnswer(decision=decision, version=version, watched={"recommendations": "7"})
+
+
 class CachingWorld(World):
     def __init__(self) -> None:
         super().__init__()
@@ -289,9 +308,10 @@ class CachingWorld(World):
         self.cache = PrincipalCache(
             ttl_seconds=5.0, clock=lambda: self.seconds, wall_clock=lambda: self.clock.now().timestamp()
         )
+        self.gate = FakeAdmissionGate(self.version)
 
     def authenticate(self) -> Authenticate:
-        return Authenticate(self.uow, self.tokens, self.cache, self.version)
+        return Authenticate(lambda: self.uow, self.tokens, self.cache, self.version, self.gate)
 
 
 @pytest.fixture
@@ -370,3 +390,65 @@ async def test_concurrent_checks_of_one_token_read_the_store_once(caching: Cachi
         *(caching.authenticate().execute(pair.access.token) for _ in range(3)), return_exceptions=True
     )
     assert all(isinstance(result, AuthenticationError) for result in results)
+
+
+async def test_admit_counts_the_token_subject_and_reuses_under_the_version_it_read(
+    caching: CachingWorld,
+) -> None:
+    user_id = await caching.user("ana@example.com", Role.SALES, "emea")
+    pair = await caching.login().execute("ana@example.com", PASSWORD)
+    caching.uow.reads = 0
+    answers = [await caching.authenticate().admit(pair.access.token, 3, 60) for _ in range(4)]
+    assert [a.decision.allowed for a in answers if a.decision] == [True, True, True, False]
+    assert [a.decision.remaining for a in answers if a.decision] == [2, 1, 0, 0]
+    assert caching.gate.counts == {str(user_id): 4}
+    assert caching.uow.reads == 1  # checked once, then reused under the version the gate read
+    assert {a.principal for a in answers} == {answers[0].principal}
+    assert answers[0].watched == {"recommendations": "7"}
+    await RevokeOrg(caching.uow).execute(user_id, "emea")  # a commit: the version moves on
+    assert (await caching.authenticate().admit(pair.access.token, 10, 60)).principal.org_ids == frozenset()
+
+
+async def test_admit_refuses_a_bad_token_before_counting_anything(caching: CachingWorld) -> None:
+    await caching.user()
+    pair = await caching.login().execute("ana@example.com", PASSWORD)
+    with pytest.raises(AuthenticationError):
+        await caching.authenticate().admit(pair.access.token + "x", 10, 60)
+    assert pair.refresh is not None
+    with pytest.raises(AuthenticationError):  # a refresh token is not an access token
+        await caching.authenticate().admit(pair.refresh.token, 10, 60)
+    assert caching.gate.counts == {}
+
+
+async def test_admit_without_the_shared_store_lets_in_uncounted_and_reuses_nothing(
+    caching: CachingWorld,
+) -> None:
+    await caching.user()
+    pair = await caching.login().execute("ana@example.com", PASSWORD)
+    caching.version.down = True
+    caching.uow.reads = 0
+    first = await caching.authenticate().admit(pair.access.token, 10, 60)
+    second = await caching.authenticate().admit(pair.access.token, 10, 60)
+    assert first.decision is None and second.decision is None
+    assert first.watched == {} and caching.uow.reads == 2
+
+
+async def test_near_the_end_of_reuse_one_request_checks_while_the_others_reuse(caching: CachingWorld) -> None:
+    user_id = await caching.user()
+    pair = await caching.login().execute("ana@example.com", PASSWORD)
+    first = await caching.authenticate().execute(pair.access.token)
+    caching.uow.reads = 0
+    caching.seconds = 4.5  # inside the last second of the five-second reuse
+    principals = await asyncio.gather(*(caching.authenticate().execute(pair.access.token) for _ in range(6)))
+    assert principals == [first] * 6
+    assert caching.uow.reads == 1
+    caching.seconds = 8.0  # renewed at 4.5: still reused at 8.0 without another read
+    await caching.authenticate().execute(pair.access.token)
+    assert caching.uow.reads == 1
+    # A renewal that finds the user gone refuses it, and nobody reuses the old principal afterwards.
+    user = caching.uow.committed_users[user_id]
+    caching.uow.committed_users[user_id] = dataclasses.replace(user, active=False)
+    caching.seconds = 9.2
+    for _ in range(2):
+        with pytest.raises(AuthenticationError):
+            await caching.authenticate().execute(pair.access.token)

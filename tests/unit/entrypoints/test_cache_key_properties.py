@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from application.models.recommendation_query import RecommendationQuery, RecommendationSort
 from domain.recommendation import Arm, RecommendationStatus
-from entrypoints.http.recommendation_cache import cache_key, page_of, stamped
+from entrypoints.http.recommendation_cache import LocalPages, cache_key, page_of, stamped
 
 _ORGS = st.frozensets(st.sampled_from(["amer", "emea", "apac", "bu1", "bu 2", ""]), max_size=4)
 _QUERIES = st.builds(
@@ -66,3 +66,48 @@ def test_the_org_scope_alone_separates_entries(
     if other.readable != query.readable:
         assert cache_key(query, paging) != cache_key(other, paging)
     assert cache_key(query, paging) == cache_key(RecommendationQuery(**query.__dict__), paging)
+
+
+# -- this process's copies (LocalPages) -------------------------------------------------------------------
+
+
+@_BUDGET
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["put", "get"]),
+            st.sampled_from("abcd"),
+            st.none() | st.sampled_from(["0", "1", "2"]),
+            st.binary(max_size=8),
+        )
+    )
+)
+def test_a_local_copy_is_served_only_while_its_generation_is_the_one_last_seen(
+    steps: list[tuple[str, str, str | None, bytes]],
+) -> None:
+    pages = LocalPages()
+    held: dict[str, bytes] = {}
+    seen: str | None = None
+    for action, key, generation, page in steps:
+        if generation != seen:  # another generation, or none: every copy is dropped
+            held, seen = {}, generation
+        if action == "put" and generation is not None:
+            pages.put(key, generation, page)
+            held[key] = page
+        elif action == "get":
+            assert pages.get(key, generation) == (held.get(key) if generation is not None else None)
+
+
+def test_local_copies_are_bounded_by_count_and_bytes_dropping_the_least_recently_used() -> None:
+    pages = LocalPages(max_entries=3, max_bytes=10)
+    for key in "abc":
+        pages.put(key, "1", b"xx")
+    assert pages.get("a", "1") == b"xx"  # a is now the most recently used
+    pages.put("d", "1", b"xx")  # a fourth entry: b, the least recently used, goes
+    assert [pages.get(key, "1") for key in "abcd"] == [b"xx", None, b"xx", b"xx"]
+    pages.put("e", "1", b"12345678")  # 14 bytes would pass 10: the least recently used go until it fits
+    assert [pages.get(key, "1") for key in "acde"] == [None, None, b"xx", b"12345678"]
+    pages.put("f", "1", b"x" * 11)  # larger than the whole budget: not kept, nothing else lost
+    assert pages.get("f", "1") is None and pages.get("e", "1") == b"12345678"
+    assert pages.get("e", None) is None  # Redis unreadable: nothing is known, every copy goes
+    assert pages.get("e", "1") is None
