@@ -13,9 +13,17 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from asyncpg.exceptions import (
+    AdminShutdownError,
+    CannotConnectNowError,
+    CrashShutdownError,
+    InterfaceError,
+    PostgresConnectionError,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.observability.tracing import client_span
+from application.errors import DependencyUnavailableError
 from application.models.recommendation_query import (
     OfferDocument,
     RecommendationPosition,
@@ -24,6 +32,16 @@ from application.models.recommendation_query import (
 )
 
 __all__ = ["offer_documents"]
+
+# What a connection that died under a query raises (a terminated or restarting server says so first).
+_CONNECTION_LOST = (
+    PostgresConnectionError,
+    AdminShutdownError,
+    CrashShutdownError,
+    CannotConnectNowError,
+    InterfaceError,
+    OSError,
+)
 
 # Reasons as stored, or narrowed to the readable orgs as `visible_reasons` narrows them (order kept).
 _ALL_REASONS = "reasons"
@@ -112,11 +130,25 @@ def _statement(
 async def offer_documents(
     engine: AsyncEngine, query: RecommendationQuery, after: RecommendationPosition | None, limit: int
 ) -> list[OfferDocument]:
-    """At most `limit` offers matching `query` in its order, strictly after `after` when given."""
+    """At most `limit` offers matching `query` in its order, strictly after `after` when given.
+
+    A read only, so a connection lost under it (a restarted or failed-over server, a killed backend) is
+    thrown away and the read made once more on a fresh one; a second loss raises
+    DependencyUnavailableError."""
     sql, arguments = _statement(query, after, limit)
-    async with engine.connect() as connection:
-        raw = await connection.get_raw_connection()
-        driver: Any = raw.driver_connection
-        with client_span("postgresql SELECT", system="postgresql", operation="SELECT"):
-            rows = await driver.fetch(sql, *arguments)
-    return [OfferDocument(RecommendationPosition(row[1], row[0]), row[2]) for row in rows]
+    for attempt in (1, 2):
+        async with engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            driver: Any = raw.driver_connection
+            try:
+                with client_span("postgresql SELECT", system="postgresql", operation="SELECT"):
+                    rows = await driver.fetch(sql, *arguments)
+            except _CONNECTION_LOST as exc:
+                await connection.invalidate(exc)
+                if attempt == 2:
+                    raise DependencyUnavailableError(
+                        "the database connection was lost twice; nothing was read, please retry"
+                    ) from exc
+                continue
+        return [OfferDocument(RecommendationPosition(row[1], row[0]), row[2]) for row in rows]
+    raise AssertionError("unreachable: the second attempt returns or raises")

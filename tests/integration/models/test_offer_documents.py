@@ -13,11 +13,13 @@ from itertools import product
 
 import msgspec
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
+from sqlalchemy.ext.asyncio import create_async_engine
 from tests.integration.test_api_recommendations import _seed
 
-from adapters.persistence.engine import create_engine
+from adapters.persistence.engine import asyncpg_url, create_engine
 from adapters.persistence.model_tables import recommendations
+from adapters.persistence.offer_documents import offer_documents
 from adapters.persistence.recommendation_store import SqlaRecommendationRepository
 from application.models.offers import visible_reasons
 from application.models.recommendation_query import (
@@ -147,3 +149,29 @@ async def test_a_document_carries_every_decision_field_and_only_visible_reasons(
     for document in emea:
         offer = msgspec.json.decode(document.json, type=RecommendationOut)
         assert [reason.org_id for reason in offer.reasons] == [None]
+
+
+async def test_a_connection_lost_under_the_read_is_replaced_and_the_read_made_again(
+    database_url: str,
+) -> None:
+    # No ping on checkout here, so the pooled connection really is dead when the read starts.
+    engine = create_async_engine(asyncpg_url(database_url), pool_size=1, max_overflow=0, pool_pre_ping=False)
+    query = RecommendationQuery(readable=None)
+    try:
+        await _seed(database_url)
+        first = await offer_documents(engine, query, None, 5)
+        async with engine.connect() as connection:
+            pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        killer = create_engine(database_url, 1)
+        try:
+            async with killer.connect() as connection:
+                killed = await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                assert killed.scalar_one() is True
+        finally:
+            await killer.dispose()
+        again = await offer_documents(engine, query, None, 5)
+        assert again == first
+        async with engine.connect() as connection:  # the pool holds a live connection again
+            assert (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one() != pid
+    finally:
+        await engine.dispose()
