@@ -53,10 +53,10 @@ def _require_orgs(query: RecommendationQuery) -> None:
                 raise NotFoundError(f"no org {org_id}")
 
 
-def _position(item: Recommendation, sort: RecommendationSort) -> tuple[str, str]:
+def _position(item: Recommendation, sort: RecommendationSort) -> RecommendationPosition:
     if sort is RecommendationSort.PROBABILITY:
-        return repr(item.probability), item.id
-    return str(item.expected_value.amount), item.id
+        return RecommendationPosition(item.probability, item.id)
+    return RecommendationPosition(item.expected_value.amount, item.id)
 
 
 def _after(cursor: str, sort: RecommendationSort) -> RecommendationPosition:
@@ -89,8 +89,10 @@ class BrowseRecommendations:
         _require_orgs(query)
         return after
 
-    def _next_cursor(self, query: RecommendationQuery, last: tuple[str, str]) -> str:
-        return encode_cursor(f"recommendations.{query.sort.value}", last)
+    def _next_cursor(self, query: RecommendationQuery, last: RecommendationPosition) -> str:
+        # A probability as its exact repr, an amount as its decimal string: `_after` reads them back.
+        value = repr(last.value) if isinstance(last.value, float) else str(last.value)
+        return encode_cursor(f"recommendations.{query.sort.value}", (value, last.id))
 
     async def execute(
         self, query: RecommendationQuery, *, limit: int = 50, cursor: str | None = None
@@ -115,9 +117,7 @@ class BrowseRecommendations:
         items = rows[:limit]
         next_cursor = None
         if len(rows) > limit:
-            last = items[-1].position
-            value = repr(last.value) if isinstance(last.value, float) else str(last.value)
-            next_cursor = self._next_cursor(query, (value, last.id))
+            next_cursor = self._next_cursor(query, items[-1].position)
         return Page(items=items, next_cursor=next_cursor)
 
 
