@@ -18,6 +18,7 @@ from asyncpg.exceptions import (
     CannotConnectNowError,
     CrashShutdownError,
     InterfaceError,
+    InternalClientError,
     PostgresConnectionError,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -33,13 +34,15 @@ from application.models.recommendation_query import (
 
 __all__ = ["offer_documents"]
 
-# What a connection that died under a query raises (a terminated or restarting server says so first).
+# What a connection that died under a query raises (a terminated or restarting server says so first;
+# a termination that lands while the query starts leaves the driver's protocol state broken).
 _CONNECTION_LOST = (
     PostgresConnectionError,
     AdminShutdownError,
     CrashShutdownError,
     CannotConnectNowError,
     InterfaceError,
+    InternalClientError,
     OSError,
 )
 
@@ -127,6 +130,18 @@ def _statement(
     return sql, s.arguments
 
 
+async def _fetch(engine: AsyncEngine, sql: str, arguments: list[Any]) -> list[Any]:
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        try:
+            with client_span("postgresql SELECT", system="postgresql", operation="SELECT"):
+                return list(await driver.fetch(sql, *arguments))
+        except _CONNECTION_LOST as exc:
+            await connection.invalidate(exc)  # the pool makes a new one; this one is not handed out again
+            raise
+
+
 async def offer_documents(
     engine: AsyncEngine, query: RecommendationQuery, after: RecommendationPosition | None, limit: int
 ) -> list[OfferDocument]:
@@ -136,19 +151,13 @@ async def offer_documents(
     thrown away and the read made once more on a fresh one; a second loss raises
     DependencyUnavailableError."""
     sql, arguments = _statement(query, after, limit)
-    for attempt in (1, 2):
-        async with engine.connect() as connection:
-            raw = await connection.get_raw_connection()
-            driver: Any = raw.driver_connection
-            try:
-                with client_span("postgresql SELECT", system="postgresql", operation="SELECT"):
-                    rows = await driver.fetch(sql, *arguments)
-            except _CONNECTION_LOST as exc:
-                await connection.invalidate(exc)
-                if attempt == 2:
-                    raise DependencyUnavailableError(
-                        "the database connection was lost twice; nothing was read, please retry"
-                    ) from exc
-                continue
-        return [OfferDocument(RecommendationPosition(row[1], row[0]), row[2]) for row in rows]
-    raise AssertionError("unreachable: the second attempt returns or raises")
+    try:
+        rows = await _fetch(engine, sql, arguments)
+    except _CONNECTION_LOST:
+        try:
+            rows = await _fetch(engine, sql, arguments)
+        except _CONNECTION_LOST as exc:
+            raise DependencyUnavailableError(
+                "the database connection was lost twice; nothing was read, please retry"
+            ) from exc
+    return [OfferDocument(RecommendationPosition(row[1], row[0]), row[2]) for row in rows]
