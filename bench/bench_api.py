@@ -83,6 +83,7 @@ def _serve(config: dict[str, Any]) -> None:
     settings = Settings(
         database_url=config["database_url"],
         redis_url=config["redis_url"],
+        cache_redis_url=config["cache_redis_url"],
         data_dir=Path(config["data_dir"]),
         jwt_keys=(config["jwt_key"],),
         rate_limit_per_minute=100_000_000,  # the bench measures the route, not the limiter's 429s
@@ -277,6 +278,7 @@ def serving_api() -> Iterator[tuple[int, str]]:
         settings = Settings(
             database_url=urls.database_url,
             redis_url=urls.redis_url,
+            cache_redis_url=urls.cache_redis_url,
             data_dir=Path(data),
             jwt_keys=(generate_token_key(),),
         )
@@ -286,6 +288,7 @@ def serving_api() -> Iterator[tuple[int, str]]:
         config = {
             "database_url": urls.database_url,
             "redis_url": urls.redis_url,
+            "cache_redis_url": urls.cache_redis_url,
             "data_dir": data,
             "jwt_key": settings.jwt_keys[0],
             "port": port,

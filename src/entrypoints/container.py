@@ -9,7 +9,7 @@ from dishka import AsyncContainer, Provider, Scope, from_context, make_async_con
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from adapters.cache.redis_cache import RedisCache, RedisProbe, create_redis
+from adapters.cache.redis_cache import RedisCache, RedisProbe
 from adapters.cache.redis_rate_limiter import RedisRateLimiter
 from adapters.observability.tracing import instrument_engine
 from adapters.persistence.engine import create_engine, create_session_factory
@@ -17,6 +17,7 @@ from adapters.persistence.probes import PostgresProbe
 from adapters.persistence.unit_of_work import SqlaUnitOfWork
 from application.accounts import ListAccounts
 from application.ports import Cache, Clock, RateLimiter, UnitOfWork
+from application.ports.health import DependencyProbe
 from application.readiness import CheckReadiness
 from domain.timestamps import utc_now
 from entrypoints.providers.auth import AuthProvider
@@ -24,10 +25,11 @@ from entrypoints.providers.features import FeatureProvider
 from entrypoints.providers.jobs import JobProvider
 from entrypoints.providers.models import ModelProvider
 from entrypoints.providers.observability import MetricsProvider, use_case_spans
+from entrypoints.providers.redis import QueueRedis, RedisProvider
 from entrypoints.providers.resolution import ResolutionProvider
 from entrypoints.providers.sync import SyncProvider
 from entrypoints.providers.write_back import WriteBackProvider
-from entrypoints.settings import Settings
+from entrypoints.settings import Settings, cache_redis_url, queue_redis_url
 
 __all__ = ["SystemClock", "make_container"]
 
@@ -38,7 +40,7 @@ class SystemClock:
 
 
 class InfrastructureProvider(Provider):
-    """APP scope: one engine, session factory and Redis client per process."""
+    """APP scope: one engine and session factory per process (the Redis clients: `RedisProvider`)."""
 
     settings = from_context(provides=Settings, scope=Scope.APP)
 
@@ -54,14 +56,6 @@ class InfrastructureProvider(Provider):
     @provide(scope=Scope.APP)
     def session_factory(self, engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
         return create_session_factory(engine)
-
-    @provide(scope=Scope.APP)
-    async def redis(self, settings: Settings) -> AsyncIterator[Redis]:
-        if settings.redis_url is None:
-            raise RuntimeError("the container needs a resolved REDIS_URL (embedded services start first)")
-        client = create_redis(settings.redis_url)
-        yield client
-        await client.aclose()
 
     @provide(scope=Scope.APP)
     def cache(self, client: Redis) -> Cache:
@@ -94,15 +88,21 @@ class UseCaseProvider(Provider):
         return ListAccounts(uow)
 
     @provide
-    def check_readiness(self, engine: AsyncEngine, client: Redis) -> CheckReadiness:
+    def check_readiness(
+        self, engine: AsyncEngine, client: Redis, queue: QueueRedis, settings: Settings
+    ) -> CheckReadiness:
         # Without Redis the API still serves (uncached, jobs kept in the outbox): degraded, not unready.
-        return CheckReadiness([PostgresProbe(engine), RedisProbe(client)], optional={"redis"})
+        probes: list[DependencyProbe] = [PostgresProbe(engine), RedisProbe(client)]
+        if cache_redis_url(settings) != queue_redis_url(settings):
+            probes.append(RedisProbe(queue, name="queue"))
+        return CheckReadiness(probes, optional={"redis", "queue"})
 
 
 def make_container(settings: Settings, *extra: Provider) -> AsyncContainer:
     """The application container; tests pass extra providers with `override=True` to swap parts."""
     providers = [
         InfrastructureProvider(),
+        RedisProvider(),
         MetricsProvider(),
         UseCaseProvider(),
         SyncProvider(),

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["Settings", "SettingsError"]
+__all__ = ["Settings", "SettingsError", "cache_redis_url", "queue_redis_url"]
 
 T = TypeVar("T")
 
@@ -188,7 +188,14 @@ _VARIABLES: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
     "REDIS_URL": (
         "redis_url",
         _redis_url,
-        "Redis to use (cache and job broker). Unset: xsell starts an embedded Redis under XSELL_DATA_DIR.",
+        "Redis for the job queue and online features (and the cache unless XSELL_CACHE_REDIS_URL is set)."
+        " Unset: xsell starts embedded Redis servers under XSELL_DATA_DIR.",
+    ),
+    "XSELL_CACHE_REDIS_URL": (
+        "cache_redis_url",
+        _redis_url,
+        "Redis for the cache and rate-limit counts: data xsell can lose, so it needs no persistence."
+        " Unset: REDIS_URL, or with REDIS_URL unset too, an embedded Redis that writes nothing to disk.",
     ),
     "XSELL_DATA_DIR": ("data_dir", lambda n, r: Path(_text(n, r)), "Where embedded services keep data."),
     "XSELL_API_HOST": ("api_host", _text, "Address the HTTP API listens on."),
@@ -318,6 +325,7 @@ class Settings:
 
     database_url: str | None = None
     redis_url: str | None = None
+    cache_redis_url: str | None = None
     data_dir: Path = Path(".xsell")
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -374,3 +382,15 @@ class Settings:
             (variable, "" if defaults[name] is None else str(defaults[name]), text)
             for variable, (name, _, text) in _VARIABLES.items()
         ]
+
+
+def queue_redis_url(settings: Settings) -> str:
+    """REDIS_URL: the Redis that keeps what must survive (the job queue, the online features)."""
+    if settings.redis_url is None:
+        raise RuntimeError("the container needs a resolved REDIS_URL (embedded services start first)")
+    return settings.redis_url
+
+
+def cache_redis_url(settings: Settings) -> str:
+    """XSELL_CACHE_REDIS_URL, or REDIS_URL when there is one Redis for everything."""
+    return settings.cache_redis_url or queue_redis_url(settings)

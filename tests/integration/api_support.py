@@ -58,13 +58,14 @@ PASSWORD = CANARY_PASSWORD  # every test user's password, so a leak of it anywhe
 def api_settings(services: ServiceUrls, database_url: str, data_dir: Path) -> Settings:
     # Each test has a fresh database but the session shares one Redis: cached lists of an earlier
     # test's database must not answer for this one (in production a Redis serves one database).
-    client = redis.Redis.from_url(services.redis_url)
-    try:
-        stale = list(client.scan_iter("xsell:cache:*"))
-        if stale:
-            client.delete(*stale)
-    finally:
-        client.close()
+    for url in {services.redis_url, services.cache_redis_url}:
+        client = redis.Redis.from_url(url)
+        try:
+            stale = list(client.scan_iter("xsell:cache:*"))
+            if stale:
+                client.delete(*stale)
+        finally:
+            client.close()
     return Settings(
         database_url=database_url,
         redis_url=services.redis_url,

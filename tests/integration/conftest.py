@@ -96,7 +96,8 @@ def no_canary_leaks(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "services" in request.fixturenames:
         services: ServiceUrls = request.getfixturevalue("services")
-        CANARIES.scan_redis(services.redis_url, request.node.nodeid)
+        for url in {services.redis_url, services.cache_redis_url}:  # jobs' and the cache's
+            CANARIES.scan_redis(url, request.node.nodeid)
     leaks = CANARIES.leaks[before:]
     if request.node.get_closest_marker("canary_planted"):
         del CANARIES.leaks[before:]  # the scan's own test puts canaries there on purpose

@@ -116,14 +116,33 @@ async def test_unknown_route_is_a_problem(settings: Settings) -> None:
 
 
 @pytest.mark.parametrize(
-    ("broken", "code", "status"), [("redis", 200, "degraded"), ("postgresql", 503, "unavailable")]
+    ("broken", "redis_servers", "code", "status"),
+    [
+        ("redis", 1, 200, "degraded"),
+        ("redis", 2, 200, "degraded"),
+        ("queue", 2, 200, "degraded"),
+        ("postgresql", 2, 503, "unavailable"),
+    ],
 )
 async def test_ready_gives_the_reason_when_a_dependency_is_down(
-    services: ServiceUrls, database_url: str, broken: str, code: int, status: str, tmp_path: Path
+    services: ServiceUrls,
+    database_url: str,
+    broken: str,
+    redis_servers: int,
+    code: int,
+    status: str,
+    tmp_path: Path,
 ) -> None:
     settings = Settings(database_url=database_url, redis_url=services.redis_url, data_dir=tmp_path)
+    if redis_servers == 2:  # the cache on a Redis of its own: /ready probes both
+        settings = dataclasses.replace(settings, cache_redis_url=services.cache_redis_url)
+    nowhere = "unix:///nonexistent/xsell-redis.sock"
     if broken == "redis":
-        settings = dataclasses.replace(settings, redis_url="unix:///nonexistent/xsell-redis.sock")
+        settings = dataclasses.replace(
+            settings, **{"cache_redis_url" if redis_servers == 2 else "redis_url": nowhere}
+        )
+    elif broken == "queue":
+        settings = dataclasses.replace(settings, redis_url=nowhere)
     else:
         settings = dataclasses.replace(settings, database_url="postgresql://nobody@127.0.0.1:1/none")
     async with support_serving(settings) as http:
@@ -131,5 +150,6 @@ async def test_ready_gives_the_reason_when_a_dependency_is_down(
     assert response.status_code == code
     assert response.json()["status"] == status
     checks = response.json()["checks"]
+    assert set(checks) == {"postgresql", "redis", *(["queue"] if redis_servers == 2 else [])}
     assert checks[broken] != "ok"
     assert all(state == "ok" for name, state in checks.items() if name != broken)

@@ -4,6 +4,7 @@ feedback, and a route x role x grant x method matrix that finds 0 cross-org read
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 from collections.abc import AsyncIterator
@@ -47,7 +48,7 @@ from domain.access import Role
 from domain.ids import SalesforceId
 from domain.model_version import ModelVersion, TrainingWindow, promote_to_champion
 from domain.recommendation import Reason, ReasonKind
-from entrypoints.settings import Settings
+from entrypoints.settings import Settings, cache_redis_url
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 FAMILIES = ("analytics", "crm", "hr_payroll", "marketing")
@@ -367,19 +368,25 @@ async def test_feedback_transitions(world_settings: tuple[World, Settings]) -> N
         assert {item["id"] for item in listed} == {first, second, third}
 
 
+@pytest.mark.parametrize("cache_redis", ["one Redis", "a Redis of its own"])
 async def test_lists_are_cached_per_scope_and_dropped_when_an_offer_changes(
-    world_settings: tuple[World, Settings],
+    world_settings: tuple[World, Settings], services: ServiceUrls, cache_redis: str
 ) -> None:
     _, settings = world_settings
+    if cache_redis == "a Redis of its own":
+        settings = dataclasses.replace(settings, cache_redis_url=services.cache_redis_url)
     async with signed_in(settings, USERS) as by:
         analyst, admin = by["analyst-emea@example.com"], by["admin@example.com"]
         query = {"status": "new", "limit": 500}
         before = (await analyst.get(f"{API}/recommendations", params=query)).json()["items"]
-        client = redis.Redis.from_url(settings.redis_url or "")
+        cache, queue = (redis.Redis.from_url(url) for url in (cache_redis_url(settings), services.redis_url))
         try:
-            assert list(client.scan_iter("xsell:cache:recommendations:*")), "the list was not cached"
+            assert list(cache.scan_iter("xsell:cache:recommendations:*")), "the list was not cached"
+            if cache_redis == "a Redis of its own":
+                assert not list(queue.scan_iter("xsell:cache:*")), "a cache entry went to the jobs' Redis"
         finally:
-            client.close()
+            cache.close()
+            queue.close()
         # The same query from a caller with another scope is not answered from the analyst's entry.
         everything = (await admin.get(f"{API}/recommendations", params=query)).json()["items"]
         assert len(everything) > len(before)

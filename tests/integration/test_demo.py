@@ -99,7 +99,7 @@ def test_demo_serves_synced_accounts_and_stops_everything(tmp_path: Path) -> Non
         demo.send_signal(signal.SIGINT)
         demo.wait(60)
         deadline = time.monotonic() + 30
-        watched = [pids["postgres"], pids["redis"], pids["watchdog"], *children]
+        watched = [pids["postgres"], pids["redis"], pids["redis_cache"], pids["watchdog"], *children]
         while any(_alive(pid) for pid in watched) and time.monotonic() < deadline:
             time.sleep(0.3)
         assert [pid for pid in watched if _alive(pid)] == []

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+import redis
 
 from adapters.embedded.services import PID_FILE, running_services
 
@@ -86,7 +87,7 @@ def test_killing_the_parent_leaves_no_server_running(tmp_path: Path, sig: signal
         )
     try:
         pids = _server_pids(tmp_path / "data")
-        assert {"postgres", "redis", "watchdog"} <= set(pids), stderr_path.read_text()[-2000:]
+        assert {"postgres", "redis", "redis_cache", "watchdog"} <= set(pids), stderr_path.read_text()[-2000:]
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -100,7 +101,7 @@ def test_killing_the_parent_leaves_no_server_running(tmp_path: Path, sig: signal
         assert watchdogs == [pids["watchdog"]]
         process.send_signal(sig)
         process.wait(30)
-        assert _gone([pids["postgres"], pids["redis"], *watchdogs]) == []
+        assert _gone([pids["postgres"], pids["redis"], pids["redis_cache"], *watchdogs]) == []
         if sig != signal.SIGKILL:
             assert process.returncode in (0, 130, -sig)
     finally:
@@ -118,8 +119,41 @@ def test_an_exception_inside_the_block_stops_the_servers(tmp_path: Path) -> None
 
     with pytest.raises(RuntimeError, match="boom"):
         fail_while_running()
-    assert len(pids) == 2
+    assert len(pids) == 3  # PostgreSQL, the Redis for jobs, the Redis for the cache
     assert _gone(pids) == []
+
+
+def test_jobs_survive_a_restart_and_the_cache_starts_empty(tmp_path: Path) -> None:
+    """The embedded Redis for jobs keeps an append-only file; the cache's writes nothing to disk."""
+    with running_services(None, None, tmp_path) as urls:
+        assert urls.cache_redis_url != urls.redis_url
+        queue, cache = redis.Redis.from_url(urls.redis_url), redis.Redis.from_url(urls.cache_redis_url)
+        try:
+            queue.rpush("dramatiq:default", b"job")
+            cache.set("xsell:cache:entry", b"page", ex=60)
+            assert (queue.config_get("appendonly"), cache.config_get("appendonly")) == (
+                {"appendonly": "yes"},
+                {"appendonly": "no"},
+            )
+            assert cache.config_get("save") == {"save": ""}
+        finally:
+            queue.close()
+            cache.close()
+    with running_services(None, None, tmp_path) as urls:
+        queue, cache = redis.Redis.from_url(urls.redis_url), redis.Redis.from_url(urls.cache_redis_url)
+        try:
+            assert queue.lrange("dramatiq:default", 0, -1) == [b"job"]
+            assert cache.get("xsell:cache:entry") is None
+        finally:
+            queue.close()
+            cache.close()
+    assert not any((tmp_path / "redis-cache").glob("*.aof")) and not any(
+        (tmp_path / "redis-cache").glob("*.rdb")
+    )
+    with running_services(None, "unix:///nowhere/redis.sock", tmp_path / "external") as urls:
+        # With REDIS_URL given and no cache URL, that one Redis serves both and nothing is started for it.
+        assert urls.cache_redis_url == urls.redis_url == "unix:///nowhere/redis.sock"
+        assert len(urls.server_pids) == 1
 
 
 def test_data_survives_a_restart_and_external_urls_start_nothing(tmp_path: Path) -> None:

@@ -22,13 +22,22 @@ async def test_one_step_counts_per_subject_and_reads_every_version(services: Ser
         assert [a.decision.allowed for a in answers if a.decision] == [True, True, True, False]
         assert [a.decision.remaining for a in answers if a.decision] == [2, 1, 0, 0]
         assert all(a.decision and 1 <= a.decision.reset_seconds <= 60 for a in answers)
-        assert {(a.version, tuple(a.watched.items())) for a in answers} == {("0", (("lists", "0"),))}
+        versions = {(a.version, tuple(a.watched.items())) for a in answers}
+        assert len(versions) == 1  # the first read fixed each version; later reads agree
+        ((auth, ((_, lists),)),) = versions
+        assert (
+            await RedisGeneration(second, AUTH).current(),
+            await RedisGeneration(second, LISTS).current(),
+        ) == (
+            auth,
+            lists,
+        )
         assert (await gates[0].enter("bo", 3, 60)).decision.remaining == 2  # type: ignore[union-attr]
         await RedisGeneration(first, AUTH).changed()
         await RedisGeneration(first, LISTS).changed()
         await RedisGeneration(first, LISTS).changed()
         moved = await gates[1].enter("bo", 3, 60)
-        assert (moved.version, moved.watched) == ("1", {"lists": "2"})
+        assert (moved.version, moved.watched) == (str(int(auth) + 1), {"lists": str(int(lists) + 2)})
         assert 0 < await first.pttl("xsell:ratelimit:api:ana") <= 60_000
     finally:
         await first.aclose()
@@ -42,3 +51,22 @@ async def test_an_unreachable_redis_answers_unknown(services: ServiceUrls) -> No
     finally:
         await client.aclose()
     assert (answer.decision, answer.version, answer.watched) == (None, None, {})
+
+
+async def test_a_lost_version_never_comes_back_to_a_value_seen_before(services: ServiceUrls) -> None:
+    """A cache Redis that restarts empty loses its counters; readers that kept something checked under an
+    earlier value must see a value they have never seen, or they would trust it again."""
+    client = create_redis(services.redis_url)
+    try:
+        await client.delete(LISTS)
+        generation = RedisGeneration(client, LISTS)
+        seen = [await generation.current()]
+        await generation.changed()
+        seen.append(await generation.current())
+        await client.delete(LISTS)  # what a restart without persistence does
+        after_loss = await RedisAdmissionGate(client, AUTH, {"lists": LISTS}).enter("ana", 100, 60)
+        assert after_loss.watched["lists"] not in seen
+        assert int(after_loss.watched["lists"]) > max(int(value) for value in seen if value)
+        assert await generation.current() == after_loss.watched["lists"]
+    finally:
+        await client.aclose()

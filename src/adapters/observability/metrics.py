@@ -66,9 +66,14 @@ class XsellMetrics:
     score_probability: Histogram
     feedback: Counter
     cache_requests: Counter
+    cache_hits: Counter  # cache_requests{result="hit"}, looked up once: the API counts one per request
+    cache_misses: Counter  # cache_requests{result="miss"}
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> XsellMetrics:
+        cache_requests = Counter(
+            "xsell_cache_requests", "API cache lookups, hit or miss.", ["result"], registry=registry
+        )
         return cls(
             http_duration=Histogram(
                 "xsell_http_request_duration_seconds",
@@ -122,9 +127,9 @@ class XsellMetrics:
                 ["arm", "status"],
                 registry=registry,
             ),
-            cache_requests=Counter(
-                "xsell_cache_requests", "API cache lookups, hit or miss.", ["result"], registry=registry
-            ),
+            cache_requests=cache_requests,
+            cache_hits=cache_requests.labels(result="hit"),
+            cache_misses=cache_requests.labels(result="miss"),
         )
 
 

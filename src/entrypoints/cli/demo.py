@@ -183,6 +183,7 @@ def _background(settings: Settings, *commands: list[str]) -> Iterator[None]:
         {
             "DATABASE_URL": settings.database_url or "",
             "REDIS_URL": settings.redis_url or "",
+            "XSELL_CACHE_REDIS_URL": settings.cache_redis_url or "",
             "XSELL_DATA_DIR": str(settings.data_dir),
             "XSELL_SALESFORCE_HOST_MAP": ",".join(f"{h}={t}" for h, t in settings.salesforce_host_map or ()),
         }

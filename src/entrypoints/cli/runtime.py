@@ -105,7 +105,7 @@ def progress(step: str) -> Iterator[None]:
 
 @contextmanager
 def services(settings: Settings) -> Iterator[Settings]:
-    """Settings with DATABASE_URL and REDIS_URL resolved, embedded servers running for the block."""
+    """Settings with DATABASE_URL and both Redis URLs resolved, embedded servers running for the block."""
     label = []
     if settings.database_url is None:
         label.append("PostgreSQL")
@@ -120,7 +120,9 @@ def services(settings: Settings) -> Iterator[Settings]:
         try:
             with progress(step):
                 urls = stack.enter_context(
-                    running_services(settings.database_url, settings.redis_url, settings.data_dir)
+                    running_services(
+                        settings.database_url, settings.redis_url, settings.data_dir, settings.cache_redis_url
+                    )
                 )
         except EmbeddedServiceError as exc:
             raise click.ClickException(str(exc)) from None
@@ -128,7 +130,12 @@ def services(settings: Settings) -> Iterator[Settings]:
             check_database(urls.database_url)
         except DependencyUnavailableError as exc:
             raise click.ClickException(str(exc)) from None
-        yield dataclasses.replace(settings, database_url=urls.database_url, redis_url=urls.redis_url)
+        yield dataclasses.replace(
+            settings,
+            database_url=urls.database_url,
+            redis_url=urls.redis_url,
+            cache_redis_url=urls.cache_redis_url,
+        )
 
 
 def migrated(settings: Settings) -> None:

@@ -115,9 +115,11 @@ def create_app(settings: Settings) -> Litestar:
         dependencies={"principal": principal_dependency},
         security=[{BEARER: []}],
     )
+    # The public routes; `authenticated` makes the same NUL check first on the protected ones. Every route
+    # belongs to one of the two routers, so none is left without it.
+    public = Router(path="/", route_handlers=[health, ready, metrics, AuthController], guards=[well_formed])
     app = Litestar(
-        route_handlers=[health, ready, metrics, AuthController, protected],
-        guards=[well_formed],
+        route_handlers=[public, protected],
         exception_handlers=exception_handlers,
         middleware=[telemetry, access_log],
         before_send=[rate_limit_headers],

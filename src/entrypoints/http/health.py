@@ -20,9 +20,10 @@ async def health() -> HealthOut:
     "/ready",
     summary="Readiness",
     description=(
-        "200 when the API can serve: `status` is `ok`, or `degraded` when Redis is down (answers are then "
-        "uncached and new jobs wait in the outbox). 503 when PostgreSQL is down. `checks` gives the reason "
-        "for each failing dependency."
+        "200 when the API can serve: `status` is `ok`, or `degraded` when a Redis is down: `redis` (the "
+        "cache's: answers are then uncached and rate limits not counted) or `queue` (REDIS_URL's, listed "
+        "when the cache has a Redis of its own: new jobs wait in the outbox). 503 when PostgreSQL is down. "
+        "`checks` gives the reason for each failing dependency."
     ),
     tags=["operations"],
 )

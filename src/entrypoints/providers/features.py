@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dishka import Provider, Scope, provide
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.features.postgres_offline import PostgresOfflineFeatureStore
@@ -20,6 +19,7 @@ from application.features import (
     OnlineFeatureStore,
 )
 from application.ports import Clock
+from entrypoints.providers.redis import QueueRedis
 
 __all__ = ["FeatureProvider"]
 
@@ -38,7 +38,8 @@ class FeatureProvider(Provider):
         return PostgresOfflineFeatureStore(engine)
 
     @provide(scope=Scope.APP)
-    def online(self, client: Redis) -> OnlineFeatureStore:
+    def online(self, client: QueueRedis) -> OnlineFeatureStore:
+        # On REDIS_URL's Redis, not the cache's: the online features must survive a restart.
         return RedisOnlineFeatureStore(client)
 
     @provide(scope=Scope.REQUEST)

@@ -87,7 +87,17 @@ def test_the_example_env_names_every_variable_compose_requires_and_dotenv_is_ign
 
 
 def test_compose_has_every_service_of_the_stack() -> None:
-    expected = {"postgres", "redis", "api", "worker", "scheduler", "dashboard", "prometheus", "grafana"}
+    expected = {
+        "postgres",
+        "redis",
+        "redis-cache",
+        "api",
+        "worker",
+        "scheduler",
+        "dashboard",
+        "prometheus",
+        "grafana",
+    }
     assert expected <= set(services())
     demo = {name for name, service in services().items() if "demo" in service.get("profiles", [])}
     assert demo == {"fake-salesforce"}
@@ -109,6 +119,16 @@ def test_the_broker_redis_never_evicts_and_appends_every_write() -> None:
     command = command_text(services()["redis"])
     assert re.search(r"--maxmemory-policy[ =]noeviction\b", command), command
     assert re.search(r"--appendonly[ =]yes\b", command), command
+
+
+def test_the_cache_redis_writes_nothing_to_disk_and_evicts_only_expiring_keys() -> None:
+    command = command_text(services()["redis-cache"])
+    assert re.search(r'--save ""', command) and re.search(r"--appendonly[ =]no\b", command), command
+    assert re.search(r"--maxmemory-policy[ =]volatile-lru\b", command), command
+    assert "volumes" not in services()["redis-cache"]
+    environment = services()["api"]["environment"]
+    assert "@redis-cache:6379/" in environment["XSELL_CACHE_REDIS_URL"]
+    assert "@redis:6379/" in environment["REDIS_URL"]
 
 
 def test_no_service_runs_as_root() -> None:
