@@ -35,9 +35,9 @@ class RecordingRunner:
 
 def test_model_jobs_run_on_a_worker_from_their_own_queue(services: ServiceUrls) -> None:
     broker = create_broker(services.redis_url, max_attempts=3)
-    broker.flush_all()
     runner = RecordingRunner()
     actors = declare_model_actors(broker, runner)
+    broker.flush_all()  # after declaring: it empties only the queues the broker knows of
     trained = actors.train.send("quick", "ana")
     scored = actors.score.send()
     assert (trained.queue_name, trained.args) == ("models", ("quick", "ana"))

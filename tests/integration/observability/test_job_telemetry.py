@@ -41,9 +41,9 @@ def _sample(text: str, name: str, **labels: str) -> float:
 
 def test_a_job_continues_its_senders_trace_and_is_measured(services: ServiceUrls) -> None:
     broker = create_broker(services.redis_url, max_attempts=3)
-    broker.flush_all()
     runner = TracedRunner()
     actors = declare_model_actors(broker, runner)
+    broker.flush_all()  # after declaring: it empties only the queues the broker knows of
     registry = exposition_registry(QueueDepthCollector(broker.client, broker.get_declared_queues))
     spans = finished_spans()
     with tracer().start_as_current_span("send") as sending:
