@@ -6,13 +6,20 @@ each call within its deadline."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import AsyncIterator
 
 import pytest
 
 from adapters.cache import redis_cache
-from adapters.cache.redis_cache import RedisCache, RedisGeneration, RedisProbe, create_cache_redis
+from adapters.cache.redis_cache import (
+    LuaScript,
+    RedisCache,
+    RedisGeneration,
+    RedisProbe,
+    create_cache_redis,
+)
 from adapters.cache.redis_rate_limiter import RedisAdmissionGate
 from adapters.embedded.services import ServiceUrls
 from application.errors import DependencyUnavailableError
@@ -32,6 +39,44 @@ async def test_a_command_cut_off_before_its_reply_leaves_nothing_for_the_next(se
         assert len(client.connection_pool._available_connections) == 1  # one connection, reused each time
     finally:
         await client.delete("xsell:test:cut-off", "xsell:test:cut-off-count")
+        await client.aclose()
+
+
+# Busy for 0.2 s inside Redis, then answers 'late'.
+_SLOW = """
+local function us(t) return tonumber(t[1]) * 1000000 + tonumber(t[2]) end
+local start = us(redis.call('TIME'))
+while us(redis.call('TIME')) - start < 200000 do end
+return 'late'
+"""
+
+
+async def test_a_script_cut_off_before_its_reply_leaves_nothing_for_the_next(services: ServiceUrls) -> None:
+    client = create_cache_redis(services.cache_redis_url)
+    slow, echo = LuaScript(client, _SLOW), LuaScript(client, "return ARGV[1]")
+    try:
+        for attempt in range(3):
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.05):
+                    await slow([])
+            assert await echo([], [f"answer {attempt}"]) == f"answer {attempt}".encode()
+        assert len(client.connection_pool._available_connections) == 1
+    finally:
+        await client.aclose()
+
+
+async def test_a_script_redis_does_not_know_is_sent_whole_once(services: ServiceUrls) -> None:
+    client = create_cache_redis(services.cache_redis_url)
+    script = LuaScript(client, "return redis.call('INCR', KEYS[1])")
+    try:
+        await client.delete("xsell:test:script-count")
+        await client.script_flush()  # as after a restart: EVALSHA answers NOSCRIPT
+        assert await script(["xsell:test:script-count"]) == 1
+        sha = hashlib.sha1(b"return redis.call('INCR', KEYS[1])", usedforsecurity=False).hexdigest()
+        assert await client.script_exists(sha) == [True]  # loaded by that EVAL: EVALSHA from now on
+        assert await script(["xsell:test:script-count"]) == 2
+    finally:
+        await client.delete("xsell:test:script-count")
         await client.aclose()
 
 

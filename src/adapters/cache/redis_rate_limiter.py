@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from adapters.cache.redis_cache import VERSION_OF, bounded
+from adapters.cache.redis_cache import VERSION_OF, LuaScript, bounded
 from adapters.observability.tracing import client_span
 from application.auth.ports import GateAnswer
 from application.errors import DependencyUnavailableError
@@ -63,8 +63,7 @@ def _decision(count: object, ttl_ms: object, limit: int) -> RateLimitDecision:
 
 class RedisRateLimiter:
     def __init__(self, client: Redis, namespace: str = "xsell") -> None:
-        # register_script sends EVALSHA and falls back to EVAL once when Redis does not know the script.
-        self._hit = client.register_script(_HIT)
+        self._hit = LuaScript(client, _HIT)
         self._prefix = f"{namespace}:ratelimit:"
 
     def key(self, bucket: str, subject: str) -> str:
@@ -75,9 +74,7 @@ class RedisRateLimiter:
         try:
             with client_span("redis EVALSHA", system="redis", operation="EVALSHA"):
                 async with bounded():
-                    count, ttl_ms = await self._hit(
-                        keys=[self.key(bucket, subject)], args=[window_seconds * 1000]
-                    )
+                    count, ttl_ms = await self._hit([self.key(bucket, subject)], [window_seconds * 1000])
         except (RedisError, OSError) as exc:
             raise DependencyUnavailableError(f"Redis does not answer: {type(exc).__name__}") from exc
         return _decision(count, ttl_ms, limit)
@@ -95,7 +92,7 @@ class RedisAdmissionGate:
         watch: Mapping[str, str] | None = None,
         namespace: str = "xsell",
     ) -> None:
-        self._enter = client.register_script(_ENTER)
+        self._enter = LuaScript(client, _ENTER)
         self._keys = RedisRateLimiter(client, namespace)
         self._version_key = version_key
         self._watch = dict(watch or {})
@@ -105,9 +102,7 @@ class RedisAdmissionGate:
         try:
             with client_span("redis EVALSHA", system="redis", operation="EVALSHA"):
                 async with bounded():
-                    count, ttl_ms, version, *watched = await self._enter(
-                        keys=keys, args=[window_seconds * 1000]
-                    )
+                    count, ttl_ms, version, *watched = await self._enter(keys, [window_seconds * 1000])
         except (RedisError, OSError) as exc:
             _log.debug("request not counted, versions not read: %s", type(exc).__name__)
             return GateAnswer(decision=None, version=None)

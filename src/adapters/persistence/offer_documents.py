@@ -10,6 +10,7 @@ compare the two on the same data.
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal
 from typing import Any
 
@@ -21,9 +22,9 @@ from asyncpg.exceptions import (
     InternalClientError,
     PostgresConnectionError,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.observability.tracing import client_span
+from adapters.persistence.engine import ReadPool
 from application.errors import DependencyUnavailableError
 from application.models.recommendation_query import (
     OfferDocument,
@@ -33,6 +34,8 @@ from application.models.recommendation_query import (
 )
 
 __all__ = ["offer_documents"]
+
+_ACQUIRE_TIMEOUT_S = 10.0  # every connection busy this long: the database is overloaded, say so
 
 # What a connection that died under a query raises (a terminated or restarting server says so first;
 # a termination that lands while the query starts leaves the driver's protocol state broken).
@@ -130,34 +133,50 @@ def _statement(
     return sql, s.arguments
 
 
-async def _fetch(engine: AsyncEngine, sql: str, arguments: list[Any]) -> list[Any]:
-    async with engine.connect() as connection:
-        raw = await connection.get_raw_connection()
-        driver: Any = raw.driver_connection
-        try:
-            with client_span("postgresql SELECT", system="postgresql", operation="SELECT"):
-                return list(await driver.fetch(sql, *arguments))
-        except _CONNECTION_LOST as exc:
-            await connection.invalidate(exc)  # the pool makes a new one; this one is not handed out again
-            raise
+class _Lost(Exception):
+    """The read's connection died under it (`_CONNECTION_LOST`); the connection is already terminated."""
+
+
+async def _fetch(reads: ReadPool, sql: str, arguments: list[Any]) -> list[Any]:
+    try:
+        pool = await reads.pool()
+        connection = await pool.acquire(timeout=_ACQUIRE_TIMEOUT_S)
+    except _CONNECTION_LOST as exc:
+        raise DependencyUnavailableError(
+            "the database does not answer; nothing was read, please retry"
+        ) from exc
+    try:
+        with client_span("postgresql SELECT", system="postgresql", operation="SELECT"):
+            return list(await connection.fetch(sql, *arguments))
+    except _CONNECTION_LOST as exc:
+        # Not handed out again: the pool opens a new one in its place. A connection that saw its socket
+        # close is already out of the pool (asyncpg released it), and says so.
+        with contextlib.suppress(InterfaceError):
+            connection.terminate()
+        raise _Lost() from exc
+    finally:
+        await pool.release(connection)
 
 
 async def offer_documents(
-    engine: AsyncEngine, query: RecommendationQuery, after: RecommendationPosition | None, limit: int
+    reads: ReadPool, query: RecommendationQuery, after: RecommendationPosition | None, limit: int
 ) -> list[OfferDocument]:
     """At most `limit` offers matching `query` in its order, strictly after `after` when given.
 
-    A read only, so a connection lost under it (a restarted or failed-over server, a killed backend) is
-    thrown away and the read made once more on a fresh one; a second loss raises
-    DependencyUnavailableError."""
+    A read only, on a pool that does not ping its connections: a pooled connection found dead under the
+    read (a restarted or failed-over server, a killed backend) is thrown away and the read made again on
+    the next, until a fresh connection answers. So a server restart costs the first read after it at
+    most one failed attempt per connection the pool held, and nothing else. DependencyUnavailableError
+    when no connection can be had, or a fresh one dies too."""
     sql, arguments = _statement(query, after, limit)
-    try:
-        rows = await _fetch(engine, sql, arguments)
-    except _CONNECTION_LOST:
+    lost: _Lost | None = None
+    for _ in range(reads.max_size + 1):
         try:
-            rows = await _fetch(engine, sql, arguments)
-        except _CONNECTION_LOST as exc:
-            raise DependencyUnavailableError(
-                "the database connection was lost twice; nothing was read, please retry"
-            ) from exc
-    return [OfferDocument(RecommendationPosition(row[1], row[0]), row[2]) for row in rows]
+            rows = await _fetch(reads, sql, arguments)
+        except _Lost as exc:
+            lost = exc
+            continue
+        return [OfferDocument(RecommendationPosition(row[1], row[0]), row[2]) for row in rows]
+    raise DependencyUnavailableError(
+        "the database connection was lost on every try; nothing was read, please retry"
+    ) from (lost.__cause__ if lost is not None else None)

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence.customer_tables import customer_members, product_families
+from adapters.persistence.engine import ReadPool
 from adapters.persistence.model_tables import recommendations, scoring_runs
 from adapters.persistence.offer_documents import offer_documents
 from adapters.persistence.tables import accounts, orgs
@@ -180,8 +181,14 @@ _PREVIOUS = {
 class SqlaRecommendationRepository:
     """Single recommendations for feedback: read, decide with a compare-and-set on the status, list."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, list_reads: ReadPool | None = None) -> None:
+        """`list_reads`: the connections of `page_documents` (see `offer_documents`); by default a pool of
+        two on `engine`'s database, opened on first use (`close` closes it)."""
         self._engine = engine
+        self._list_reads = list_reads or ReadPool(engine.url, 2)
+
+    async def close(self) -> None:
+        await self._list_reads.close()
 
     async def get(
         self, recommendation_id: str, readable: frozenset[str] | None = None
@@ -207,7 +214,7 @@ class SqlaRecommendationRepository:
     async def page_documents(
         self, query: RecommendationQuery, after: RecommendationPosition | None, limit: int
     ) -> list[OfferDocument]:
-        return await offer_documents(self._engine, query, after, limit)
+        return await offer_documents(self._list_reads, query, after, limit)
 
     async def count(self, query: RecommendationQuery) -> int:
         statement = select(func.count()).select_from(recommendations).where(*_matching(query))

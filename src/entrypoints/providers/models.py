@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from dishka import Provider, Scope, provide
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.cache.redis_cache import RedisGeneration
+from adapters.persistence.engine import ReadPool
 from adapters.persistence.model_registry import SqlaModelRegistry
 from adapters.persistence.recommendation_store import SqlaRecommendationRepository, SqlaRecommendationStore
 from application.features import (
@@ -63,8 +66,16 @@ class ModelProvider(Provider):
         return SqlaRecommendationStore(engine)
 
     @provide(scope=Scope.APP)
-    def recommendations(self, engine: AsyncEngine) -> RecommendationRepository:
-        return SqlaRecommendationRepository(engine)
+    async def recommendations(
+        self, engine: AsyncEngine, settings: Settings
+    ) -> AsyncIterator[RecommendationRepository]:
+        # The list's reads get connections of their own (`ReadPool`, see `offer_documents`).
+        assert settings.database_url is not None
+        repository = SqlaRecommendationRepository(
+            engine, ReadPool(settings.database_url, settings.db_pool_size)
+        )
+        yield repository
+        await repository.close()
 
     @provide(scope=Scope.APP)
     def recommendation_changes(self, client: Redis) -> ChangeNotice:

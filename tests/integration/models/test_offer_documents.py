@@ -7,20 +7,26 @@ scope, decided offers and reasons from several orgs.
 
 from __future__ import annotations
 
+import asyncio
+import socket
+import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import product
+from typing import Any
 
+import asyncpg
 import msgspec
 import pytest
 from sqlalchemy import text, update
-from sqlalchemy.ext.asyncio import create_async_engine
 from tests.integration.test_api_recommendations import _seed
 
-from adapters.persistence.engine import asyncpg_url, create_engine
+from adapters.persistence.engine import ReadPool, create_engine
 from adapters.persistence.model_tables import recommendations
 from adapters.persistence.offer_documents import offer_documents
 from adapters.persistence.recommendation_store import SqlaRecommendationRepository
+from application.errors import DependencyUnavailableError
 from application.models.offers import visible_reasons
 from application.models.recommendation_query import (
     RecommendationPosition,
@@ -83,10 +89,16 @@ async def _decide_some(database_url: str) -> None:
 
 
 @pytest.fixture
-async def repository(database_url: str) -> SqlaRecommendationRepository:
+async def repository(database_url: str) -> AsyncIterator[SqlaRecommendationRepository]:
     await _seed(database_url)
     await _decide_some(database_url)
-    return SqlaRecommendationRepository(create_engine(database_url, 2))
+    engine = create_engine(database_url, 2)
+    repository = SqlaRecommendationRepository(engine)
+    try:
+        yield repository
+    finally:
+        await repository.close()
+        await engine.dispose()
 
 
 async def _both_ways(
@@ -151,27 +163,83 @@ async def test_a_document_carries_every_decision_field_and_only_visible_reasons(
         assert [reason.org_id for reason in offer.reasons] == [None]
 
 
-async def test_a_connection_lost_under_the_read_is_replaced_and_the_read_made_again(
+async def _pooled_pids(reads: ReadPool, count: int) -> set[int]:
+    """Takes `count` connections at once, so the pool holds that many, and gives their backends' pids."""
+    pool = await reads.pool()
+    connections = [await pool.acquire() for _ in range(count)]
+    try:
+        return {await connection.fetchval("SELECT pg_backend_pid()") for connection in connections}
+    finally:
+        for connection in connections:
+            await pool.release(connection)
+
+
+async def _terminate(database_url: str, pids: set[int]) -> None:
+    killer = create_engine(database_url, 1)
+    try:
+        async with killer.connect() as connection:
+            for pid in pids:
+                killed = await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                assert killed.scalar_one() is True
+    finally:
+        await killer.dispose()
+
+
+async def test_every_pooled_connection_dead_after_a_restart_costs_the_read_nothing(
     database_url: str,
 ) -> None:
-    # No ping on checkout here, so the pooled connection really is dead when the read starts.
-    engine = create_async_engine(asyncpg_url(database_url), pool_size=1, max_overflow=0, pool_pre_ping=False)
+    # The list's pool does not ping on checkout: after a server restart every connection it holds is dead.
+    reads = ReadPool(database_url, 3)
     query = RecommendationQuery(readable=None)
     try:
         await _seed(database_url)
-        first = await offer_documents(engine, query, None, 5)
-        async with engine.connect() as connection:
-            pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
-        killer = create_engine(database_url, 1)
-        try:
-            async with killer.connect() as connection:
-                killed = await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-                assert killed.scalar_one() is True
-        finally:
-            await killer.dispose()
-        again = await offer_documents(engine, query, None, 5)
-        assert again == first
-        async with engine.connect() as connection:  # the pool holds a live connection again
-            assert (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one() != pid
+        first = await offer_documents(reads, query, None, 5)
+        pids = await _pooled_pids(reads, 3)
+        assert len(pids) == 3
+        await _terminate(database_url, pids)
+        assert await offer_documents(reads, query, None, 5) == first
+        assert not (await _pooled_pids(reads, 3)) & pids  # no dead connection is handed out again
     finally:
-        await engine.dispose()
+        await reads.close()
+
+
+async def test_a_connection_killed_as_the_read_starts_is_replaced_and_the_read_made_again(
+    database_url: str,
+) -> None:
+    reads = ReadPool(database_url, 1)
+    query = RecommendationQuery(readable=None)
+    try:
+        await _seed(database_url)
+        first = await offer_documents(reads, query, None, 5)
+        (pid,) = await _pooled_pids(reads, 1)
+        pool = await reads.pool()
+        fetch = asyncpg.Connection.fetch
+
+        async def killed_first(connection: asyncpg.Connection, *args: Any, **kwargs: Any) -> Any:
+            # The backend dies between checkout and the query, so the read itself meets the dead connection.
+            if connection.get_server_pid() == pid:
+                await _terminate(database_url, {pid})
+                await asyncio.sleep(0.1)
+            return await fetch(connection, *args, **kwargs)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(asyncpg.Connection, "fetch", killed_first)
+            assert await offer_documents(reads, query, None, 5) == first
+        assert await _pooled_pids(reads, 1) != {pid}
+        assert pool.get_size() == 1
+    finally:
+        await reads.close()
+
+
+async def test_a_database_that_takes_no_connection_fails_the_read_at_once() -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    reads = ReadPool(f"postgresql://xsell@127.0.0.1:{port}/xsell", 3)
+    try:
+        started = time.monotonic()
+        with pytest.raises(DependencyUnavailableError, match="does not answer"):
+            await offer_documents(reads, RecommendationQuery(readable=None), None, 5)
+        assert time.monotonic() - started < 5  # one refused connect, not one per pooled connection
+    finally:
+        await reads.close()
