@@ -61,14 +61,18 @@ def _decision(count: object, ttl_ms: object, limit: int) -> RateLimitDecision:
     )
 
 
+def rate_limit_key(namespace: str, bucket: str, subject: str) -> str:
+    """The one place rate-limit keys are built (the limiter's and the admission gate's are the same)."""
+    return f"{namespace}:ratelimit:{bucket}:{subject}"
+
+
 class RedisRateLimiter:
     def __init__(self, client: Redis, namespace: str = "xsell") -> None:
         self._hit = LuaScript(client, _HIT)
-        self._prefix = f"{namespace}:ratelimit:"
+        self._namespace = namespace
 
     def key(self, bucket: str, subject: str) -> str:
-        """The one place rate-limit keys are built."""
-        return f"{self._prefix}{bucket}:{subject}"
+        return rate_limit_key(self._namespace, bucket, subject)
 
     async def hit(self, bucket: str, subject: str, limit: int, window_seconds: int) -> RateLimitDecision:
         try:
@@ -93,12 +97,16 @@ class RedisAdmissionGate:
         namespace: str = "xsell",
     ) -> None:
         self._enter = LuaScript(client, _ENTER)
-        self._keys = RedisRateLimiter(client, namespace)
+        self._namespace = namespace
         self._version_key = version_key
         self._watch = dict(watch or {})
 
     async def enter(self, subject: str, limit: int, window_seconds: int) -> GateAnswer:
-        keys = [self._keys.key(API_BUCKET, subject), self._version_key, *self._watch.values()]
+        keys = [
+            rate_limit_key(self._namespace, API_BUCKET, subject),
+            self._version_key,
+            *self._watch.values(),
+        ]
         try:
             with client_span("redis EVALSHA", system="redis", operation="EVALSHA"):
                 async with bounded():

@@ -65,12 +65,12 @@ def counted(connection: ASGIConnection[Any, Any, Any, Any], decision: RateLimitD
     if decision is None:
         _warn_open("Redis does not answer")
         return
-    connection.state[_STATE_KEY] = decision
+    connection.scope["state"][_STATE_KEY] = decision
 
 
 def enforce_limit(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
     """429, with RateLimit-* and Retry-After, when this request's count went past its limit."""
-    decision = connection.state.get(_STATE_KEY)
+    decision = connection.scope["state"].get(_STATE_KEY)
     if isinstance(decision, RateLimitDecision) and not decision.allowed:
         raise TooManyRequestsException(
             detail="Too many requests",

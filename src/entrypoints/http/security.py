@@ -81,8 +81,11 @@ async def authenticated(connection: ASGIConnection[Any, Any, Any, Any], handler:
     token = _bearer_token(connection)
     use_case, limit = await _admission(connection)
     admitted = await use_case.admit(token, limit, WINDOW_SECONDS)
-    connection.state.principal = admitted.principal
-    connection.state[_VERSIONS] = admitted.watched
+    # The scope's state dict itself (Litestar sets it on every request): `connection.state` builds a new
+    # State around it on each access.
+    state = connection.scope["state"]
+    state["principal"] = admitted.principal
+    state[_VERSIONS] = admitted.watched
     counted(connection, admitted.decision)
     enforce_limit(connection)
     refuse_unknown_query(connection, handler)
@@ -109,7 +112,7 @@ async def admin_or_analyst(connection: ASGIConnection[Any, Any, Any, Any], _: Ba
 def admitted_principal(request: Request[Any, Any, Any]) -> Principal:
     """The principal `authenticated` admitted this request for; AuthenticationError on a route outside
     the guarded router."""
-    principal = request.state.get("principal")
+    principal = request.scope["state"].get("principal")
     if not isinstance(principal, Principal):
         raise AuthenticationError()
     return principal
@@ -118,7 +121,7 @@ def admitted_principal(request: Request[Any, Any, Any]) -> Principal:
 def admitted_versions(request: Request[Any, Any, Any]) -> Mapping[str, str]:
     """The versions the admission step read for this request (`GateAnswer.watched`); empty when Redis
     could not be reached or the route is not guarded."""
-    versions = request.state.get(_VERSIONS)
+    versions = request.scope["state"].get(_VERSIONS)
     return versions if isinstance(versions, Mapping) else {}
 
 

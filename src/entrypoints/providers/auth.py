@@ -109,11 +109,11 @@ class AuthProvider(Provider):
         version: AuthVersion,
     ) -> Authenticate:
         # One per process, used by every request: a request whose principal is reused opens no session;
-        # a check opens one of its own and closes it.
+        # a check opens one of its own and closes it (the generation it would move is built once).
+        generation = RedisGeneration(client, AUTH_GENERATION_KEY)
+
         def unit_of_work() -> AuthUnitOfWork:
-            return SqlaAuthUnitOfWork(
-                sessions(), RedisGeneration(client, AUTH_GENERATION_KEY), owns_session=True
-            )
+            return SqlaAuthUnitOfWork(sessions(), generation, owns_session=True)
 
         # The version of cached recommendation lists is read in the same step, so a list this process
         # already holds for the current version is answered without another round trip.
