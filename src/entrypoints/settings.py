@@ -200,7 +200,12 @@ _VARIABLES: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
     "XSELL_DATA_DIR": ("data_dir", lambda n, r: Path(_text(n, r)), "Where embedded services keep data."),
     "XSELL_API_HOST": ("api_host", _text, "Address the HTTP API listens on."),
     "XSELL_API_PORT": ("api_port", _port, "Port the HTTP API listens on."),
-    "XSELL_DB_POOL_SIZE": ("db_pool_size", _positive_int, "Connections per process to PostgreSQL."),
+    "XSELL_DB_POOL_SIZE": (
+        "db_pool_size",
+        _positive_int,
+        "Connections per process to PostgreSQL: its pool (twice as many under load); an API process"
+        " keeps as many again for the recommendation list's reads.",
+    ),
     "XSELL_LOG_LEVEL": ("log_level", _log_level, "DEBUG, INFO, WARNING or ERROR."),
     "XSELL_TRACES": (
         "traces",
