@@ -64,6 +64,12 @@ def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None
         foreign_pre_chain=_shared_processors(),
         processors=renderer_chain,
     )
+    # Nothing rendered reads where a call was made from, nor the thread or process names: the records
+    # skip finding them (the logging HOWTO's "Optimization"; an access line is written per request).
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(formatter)
     root = logging.getLogger()

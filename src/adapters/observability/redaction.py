@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Mapping, MutableMapping
@@ -25,40 +26,51 @@ _SECRET_SHAPES = [
     # Salesforce session ids / access tokens: the 15-char org id, '!', then the opaque token.
     re.compile(r"00D[A-Za-z0-9]{12,15}![A-Za-z0-9._]{20,}"),
     # Bearer/Basic credentials in free text.
-    re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(r"\b(?i:bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"),
     # Credentials inside URLs: scheme://user:password@host
     re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)"),
 ]
 
+# Any of the shapes, searched once: most text has none, and one search is cheaper than every substitution.
+_ANY_SHAPE = re.compile("|".join(f"(?:{shape.pattern})" for shape in _SECRET_SHAPES))
+
 _remembered: set[str] = set()
+_longest_first: tuple[str, ...] = ()  # _remembered as redact_text replaces them, rebuilt on each change
 _lock = threading.Lock()
 _MIN_REMEMBERED = 6  # shorter values would redact ordinary words
 
 
 def remember_secret(value: str | None) -> None:
     """Redact this exact value from every later log line (for secrets that have no telltale shape)."""
+    global _longest_first
     if value and len(value) >= _MIN_REMEMBERED:
         with _lock:
             _remembered.add(value)
+            _longest_first = tuple(sorted(_remembered, key=len, reverse=True))
 
 
 def forget_secrets() -> None:
     """Drop every remembered value (tests use this to start clean)."""
+    global _longest_first
     with _lock:
         _remembered.clear()
+        _longest_first = ()
 
 
 def redact_text(text: str) -> str:
     """Replace secret-shaped substrings and remembered secrets in free text."""
-    for shape in _SECRET_SHAPES:
-        text = shape.sub(REDACTED, text)
-    if _remembered:
-        with _lock:
-            values = sorted(_remembered, key=len, reverse=True)
-        for value in values:
-            if value in text:
-                text = text.replace(value, REDACTED)
+    if _ANY_SHAPE.search(text) is not None:
+        for shape in _SECRET_SHAPES:
+            text = shape.sub(REDACTED, text)
+    for value in _longest_first:
+        if value in text:
+            text = text.replace(value, REDACTED)
     return text
+
+
+@functools.lru_cache(maxsize=4096)  # key names repeat: the same few dozen in every line
+def _is_secret_key(key: str) -> bool:
+    return _SECRET_KEY.search(key) is not None
 
 
 def _redact(value: Any, depth: int = 0) -> Any:
@@ -68,7 +80,7 @@ def _redact(value: Any, depth: int = 0) -> Any:
         return redact_text(value)
     if isinstance(value, Mapping):
         return {
-            key: (REDACTED if isinstance(key, str) and _SECRET_KEY.search(key) else _redact(item, depth + 1))
+            key: (REDACTED if isinstance(key, str) and _is_secret_key(key) else _redact(item, depth + 1))
             for key, item in value.items()
         }
     if isinstance(value, list | tuple | set | frozenset):
@@ -85,7 +97,7 @@ def redact_event(
 ) -> MutableMapping[str, Any]:
     """structlog processor: the last step before rendering, so it also sees formatted exceptions."""
     for key in list(event_dict):
-        if _SECRET_KEY.search(key) and key not in ("event",):
+        if _is_secret_key(key) and key != "event":
             event_dict[key] = REDACTED
         else:
             event_dict[key] = _redact(event_dict[key])

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.observability.logging import configure_logging
-from adapters.observability.redaction import REDACTED, forget_secrets, remember_secret
+from adapters.observability.redaction import REDACTED, forget_secrets, redact_text, remember_secret
 
 CANARY = "canary-Pa55w0rd-7f3e9b"
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXBhcnQ"
@@ -112,3 +112,37 @@ def test_remembered_canary_never_rendered_at_any_depth(output: io.StringIO, payl
 def test_line_breaks_cannot_forge_log_lines(output: io.StringIO) -> None:
     structlog.stdlib.get_logger("t").info("path", path='/x\n{"event": "forged", "level": "critical"}')
     assert len(output.getvalue().strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "hidden"),
+    [
+        ("sent BEARER abcDEF123456789 to the org", "abcDEF123456789"),
+        ("header: basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==", "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="),
+        ("postgresql://xsell:hunter2-secret@db:5432/xsell", "hunter2-secret"),
+        (f"token was {JWT}.", JWT),
+        (f"session {SF_TOKEN} expired", SF_TOKEN),
+    ],
+)
+def test_secret_shapes_are_redacted_in_free_text(text: str, hidden: str) -> None:
+    redacted = redact_text(text)
+    assert hidden not in redacted
+    assert REDACTED in redacted
+
+
+def test_text_without_secrets_is_left_as_it_is() -> None:
+    text = "GET /api/v1/recommendations 200 in 1.2 ms (basic plan, bearer of bad news)"
+    assert redact_text(text) == text
+
+
+def test_a_remembered_secret_inside_a_longer_one_leaves_nothing_of_either() -> None:
+    forget_secrets()
+    try:
+        remember_secret("short-secret")
+        remember_secret("prefix-short-secret-suffix")
+        redacted = redact_text("was prefix-short-secret-suffix and short-secret")
+        assert redacted == f"was {REDACTED} and {REDACTED}"
+        forget_secrets()
+        assert redact_text("short-secret") == "short-secret"
+    finally:
+        forget_secrets()
