@@ -71,14 +71,13 @@ class RedisRateLimiter:
         self._hit = LuaScript(client, _HIT)
         self._namespace = namespace
 
-    def key(self, bucket: str, subject: str) -> str:
-        return rate_limit_key(self._namespace, bucket, subject)
-
     async def hit(self, bucket: str, subject: str, limit: int, window_seconds: int) -> RateLimitDecision:
         try:
             with client_span("redis EVALSHA", system="redis", operation="EVALSHA"):
                 async with bounded():
-                    count, ttl_ms = await self._hit([self.key(bucket, subject)], [window_seconds * 1000])
+                    count, ttl_ms = await self._hit(
+                        [rate_limit_key(self._namespace, bucket, subject)], [window_seconds * 1000]
+                    )
         except (RedisError, OSError) as exc:
             raise DependencyUnavailableError(f"Redis does not answer: {type(exc).__name__}") from exc
         return _decision(count, ttl_ms, limit)

@@ -141,6 +141,11 @@ async def _fetch(reads: ReadPool, sql: str, arguments: list[Any]) -> list[Any]:
     try:
         pool = await reads.pool()
         connection = await pool.acquire(timeout=_ACQUIRE_TIMEOUT_S)
+    except TimeoutError as exc:
+        raise DependencyUnavailableError(
+            f"no database connection came free within {_ACQUIRE_TIMEOUT_S:.0f} s (all busy, or the"
+            " database is slow to answer); nothing was read, please retry"
+        ) from exc
     except _CONNECTION_LOST as exc:
         raise DependencyUnavailableError(
             "the database does not answer; nothing was read, please retry"

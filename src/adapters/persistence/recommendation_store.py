@@ -181,11 +181,11 @@ _PREVIOUS = {
 class SqlaRecommendationRepository:
     """Single recommendations for feedback: read, decide with a compare-and-set on the status, list."""
 
-    def __init__(self, engine: AsyncEngine, list_reads: ReadPool | None = None) -> None:
-        """`list_reads`: the connections of `page_documents` (see `offer_documents`); by default a pool of
-        two on `engine`'s database, opened on first use (`close` closes it)."""
+    def __init__(self, engine: AsyncEngine, list_reads: ReadPool) -> None:
+        """`list_reads`: the connections of `page_documents` (see `offer_documents`), which the repository
+        owns from now on: `close` closes them."""
         self._engine = engine
-        self._list_reads = list_reads or ReadPool(engine.url, 2)
+        self._list_reads = list_reads
 
     async def close(self) -> None:
         await self._list_reads.close()

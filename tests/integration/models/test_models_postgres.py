@@ -205,6 +205,7 @@ async def test_feedback_moves_an_offer_once_and_counts_for_its_arm(database_url:
 
     from tests.fakes import FakeClock
 
+    from adapters.persistence.engine import ReadPool
     from adapters.persistence.recommendation_store import SqlaRecommendationRepository
     from application.models.feedback import ListRecommendations, RecommendationFilter, RecordFeedback
     from domain.errors import InvalidStatusTransitionError
@@ -213,7 +214,7 @@ async def test_feedback_moves_an_offer_once_and_counts_for_its_arm(database_url:
     engine = create_engine(database_url, 2)
     try:
         await SqlaRecommendationStore(engine).replace_open(_batch("run-1", ["c1", "c2"]))
-        repository = SqlaRecommendationRepository(engine)
+        repository = SqlaRecommendationRepository(engine, ReadPool(database_url, 1))
         listed = await ListRecommendations(repository).execute(RecommendationFilter(customer_id="c1"))
         (offer,) = listed
         assert offer.expected_value.currency == "EUR" and offer.reasons[0].text.startswith("Activity")

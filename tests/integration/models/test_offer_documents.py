@@ -8,6 +8,7 @@ scope, decided offers and reasons from several orgs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -29,6 +30,7 @@ from adapters.persistence.recommendation_store import SqlaRecommendationReposito
 from application.errors import DependencyUnavailableError
 from application.models.offers import visible_reasons
 from application.models.recommendation_query import (
+    OfferDocument,
     RecommendationPosition,
     RecommendationQuery,
     RecommendationSort,
@@ -93,7 +95,7 @@ async def repository(database_url: str) -> AsyncIterator[SqlaRecommendationRepos
     await _seed(database_url)
     await _decide_some(database_url)
     engine = create_engine(database_url, 2)
-    repository = SqlaRecommendationRepository(engine)
+    repository = SqlaRecommendationRepository(engine, ReadPool(database_url, 2))
     try:
         yield repository
     finally:
@@ -185,32 +187,36 @@ async def _terminate(database_url: str, pids: set[int]) -> None:
         await killer.dispose()
 
 
+_EVERY_OFFER = RecommendationQuery(readable=None)
+
+
+@contextlib.asynccontextmanager
+async def _seeded_reads(database_url: str, size: int) -> AsyncIterator[tuple[ReadPool, list[OfferDocument]]]:
+    """A read pool of `size` on the seeded database, and the first page of five read through it."""
+    reads = ReadPool(database_url, size)
+    try:
+        await _seed(database_url)
+        yield reads, await offer_documents(reads, _EVERY_OFFER, None, 5)
+    finally:
+        await reads.close()
+
+
 async def test_every_pooled_connection_dead_after_a_restart_costs_the_read_nothing(
     database_url: str,
 ) -> None:
     # The list's pool does not ping on checkout: after a server restart every connection it holds is dead.
-    reads = ReadPool(database_url, 3)
-    query = RecommendationQuery(readable=None)
-    try:
-        await _seed(database_url)
-        first = await offer_documents(reads, query, None, 5)
+    async with _seeded_reads(database_url, 3) as (reads, first):
         pids = await _pooled_pids(reads, 3)
         assert len(pids) == 3
         await _terminate(database_url, pids)
-        assert await offer_documents(reads, query, None, 5) == first
+        assert await offer_documents(reads, _EVERY_OFFER, None, 5) == first
         assert not (await _pooled_pids(reads, 3)) & pids  # no dead connection is handed out again
-    finally:
-        await reads.close()
 
 
 async def test_a_connection_killed_as_the_read_starts_is_replaced_and_the_read_made_again(
     database_url: str,
 ) -> None:
-    reads = ReadPool(database_url, 1)
-    query = RecommendationQuery(readable=None)
-    try:
-        await _seed(database_url)
-        first = await offer_documents(reads, query, None, 5)
+    async with _seeded_reads(database_url, 1) as (reads, first):
         (pid,) = await _pooled_pids(reads, 1)
         pool = await reads.pool()
         fetch = asyncpg.Connection.fetch
@@ -224,11 +230,9 @@ async def test_a_connection_killed_as_the_read_starts_is_replaced_and_the_read_m
 
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(asyncpg.Connection, "fetch", killed_first)
-            assert await offer_documents(reads, query, None, 5) == first
+            assert await offer_documents(reads, _EVERY_OFFER, None, 5) == first
         assert await _pooled_pids(reads, 1) != {pid}
         assert pool.get_size() == 1
-    finally:
-        await reads.close()
 
 
 async def test_a_database_that_takes_no_connection_fails_the_read_at_once() -> None:
@@ -243,3 +247,18 @@ async def test_a_database_that_takes_no_connection_fails_the_read_at_once() -> N
         assert time.monotonic() - started < 5  # one refused connect, not one per pooled connection
     finally:
         await reads.close()
+
+
+async def test_a_read_that_gets_no_free_connection_says_so(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("adapters.persistence.offer_documents._ACQUIRE_TIMEOUT_S", 0.3)
+    async with _seeded_reads(database_url, 1) as (reads, first):
+        pool = await reads.pool()
+        held = await pool.acquire()  # the pool's only connection, busy elsewhere
+        try:
+            with pytest.raises(DependencyUnavailableError, match="no database connection came free"):
+                await offer_documents(reads, _EVERY_OFFER, None, 5)
+        finally:
+            await pool.release(held)
+        assert await offer_documents(reads, _EVERY_OFFER, None, 5) == first
