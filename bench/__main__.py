@@ -24,8 +24,11 @@ def _machine() -> tuple[str, str]:
     except OSError:
         pass
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    long = f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, Python {platform.python_version()}"
-    short = f"{' '.join(cpu.split()[:2])}, {os.cpu_count()} cores, {memory:.0f} GiB"
+    cores, usable = os.cpu_count() or 1, len(os.sched_getaffinity(0))
+    # A run pinned to fewer CPUs than the machine has (taskset, a container's cpuset) says so in every row.
+    pinned = f" ({usable} usable by this run)" if usable < cores else ""
+    long = f"{cpu}, {cores} cores{pinned}, {memory:.0f} GiB, Python {platform.python_version()}"
+    short = f"{' '.join(cpu.split()[:2])}, {cores} cores{pinned}, {memory:.0f} GiB"
     return long, short
 
 
