@@ -24,7 +24,8 @@ def _machine() -> tuple[str, str]:
     except OSError:
         pass
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    cores, usable = os.cpu_count() or 1, len(os.sched_getaffinity(0))
+    cores = os.cpu_count() or 1
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores  # Linux only
     # A run pinned to fewer CPUs than the machine has (taskset, a container's cpuset) says so in every row.
     pinned = f" ({usable} usable by this run)" if usable < cores else ""
     long = f"{cpu}, {cores} cores{pinned}, {memory:.0f} GiB, Python {platform.python_version()}"
