@@ -23,6 +23,11 @@ def sync_url(database_url: str) -> URL:
     return make_url(database_url).set(drivername="postgresql+psycopg")
 
 
+# Every asyncpg connection xsell opens, through SQLAlchemy or a ReadPool: connect and statement timeouts,
+# and the name PostgreSQL shows for it.
+_CONNECTION_OPTIONS = {"timeout": 10, "command_timeout": 60, "server_settings": {"application_name": "xsell"}}
+
+
 def create_engine(database_url: str, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(
         asyncpg_url(database_url),
@@ -34,7 +39,7 @@ def create_engine(database_url: str, pool_size: int = 10) -> AsyncEngine:
         hide_parameters=True,
         # JSONB values (reasons, record fields) decode several times faster than with the json module.
         json_deserializer=msgspec.json.decode,
-        connect_args={"timeout": 10, "command_timeout": 60, "server_settings": {"application_name": "xsell"}},
+        connect_args=_CONNECTION_OPTIONS,
     )
 
 
@@ -56,9 +61,8 @@ class ReadPool:
     Opened on first use, at most `max_size` connections, kept open while in use. A reader that finds a
     connection dead terminates it, and the pool opens a new one in its place (see `offer_documents`)."""
 
-    def __init__(self, database_url: str | URL, max_size: int) -> None:
-        url = make_url(database_url) if isinstance(database_url, str) else database_url
-        self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    def __init__(self, database_url: str, max_size: int) -> None:
+        self._dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
         self.max_size = max_size
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
@@ -72,9 +76,7 @@ class ReadPool:
                         min_size=0,
                         max_size=self.max_size,
                         connection_class=_ReadConnection,
-                        timeout=10,
-                        command_timeout=60,
-                        server_settings={"application_name": "xsell"},
+                        **_CONNECTION_OPTIONS,
                     )
         return self._pool
 
