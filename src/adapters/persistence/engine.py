@@ -61,9 +61,12 @@ class ReadPool:
     Opened on first use, at most `max_size` connections, kept open while in use. A reader that finds a
     connection dead terminates it, and the pool opens a new one in its place (see `offer_documents`)."""
 
-    def __init__(self, database_url: str, max_size: int) -> None:
+    def __init__(self, database_url: str, max_size: int, acquire_timeout_s: float = 10.0) -> None:
+        """`acquire_timeout_s`: how long a read waits for a connection to come free (all `max_size`
+        busy, or a new one slow to open) before it fails."""
         self._dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
         self.max_size = max_size
+        self.acquire_timeout_s = acquire_timeout_s
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
 

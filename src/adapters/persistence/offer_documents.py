@@ -35,7 +35,6 @@ from application.models.recommendation_query import (
 
 __all__ = ["offer_documents"]
 
-_ACQUIRE_TIMEOUT_S = 10.0  # every connection busy this long: the database is overloaded, say so
 
 # What a connection that died under a query raises (a terminated or restarting server says so first;
 # a termination that lands while the query starts leaves the driver's protocol state broken).
@@ -140,10 +139,10 @@ class _Lost(Exception):
 async def _fetch(reads: ReadPool, sql: str, arguments: list[Any]) -> list[Any]:
     try:
         pool = await reads.pool()
-        connection = await pool.acquire(timeout=_ACQUIRE_TIMEOUT_S)
+        connection = await pool.acquire(timeout=reads.acquire_timeout_s)
     except TimeoutError as exc:
         raise DependencyUnavailableError(
-            f"no database connection came free within {_ACQUIRE_TIMEOUT_S:.0f} s (all busy, or the"
+            f"no database connection came free within {reads.acquire_timeout_s:g} s (all busy, or the"
             " database is slow to answer); nothing was read, please retry"
         ) from exc
     except _CONNECTION_LOST as exc:

@@ -191,9 +191,11 @@ _EVERY_OFFER = RecommendationQuery(readable=None)
 
 
 @contextlib.asynccontextmanager
-async def _seeded_reads(database_url: str, size: int) -> AsyncIterator[tuple[ReadPool, list[OfferDocument]]]:
+async def _seeded_reads(
+    database_url: str, size: int, acquire_timeout_s: float = 10.0
+) -> AsyncIterator[tuple[ReadPool, list[OfferDocument]]]:
     """A read pool of `size` on the seeded database, and the first page of five read through it."""
-    reads = ReadPool(database_url, size)
+    reads = ReadPool(database_url, size, acquire_timeout_s)
     try:
         await _seed(database_url)
         yield reads, await offer_documents(reads, _EVERY_OFFER, None, 5)
@@ -249,11 +251,8 @@ async def test_a_database_that_takes_no_connection_fails_the_read_at_once() -> N
         await reads.close()
 
 
-async def test_a_read_that_gets_no_free_connection_says_so(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("adapters.persistence.offer_documents._ACQUIRE_TIMEOUT_S", 0.3)
-    async with _seeded_reads(database_url, 1) as (reads, first):
+async def test_a_read_that_gets_no_free_connection_says_so(database_url: str) -> None:
+    async with _seeded_reads(database_url, 1, acquire_timeout_s=0.3) as (reads, first):
         pool = await reads.pool()
         held = await pool.acquire()  # the pool's only connection, busy elsewhere
         try:
