@@ -96,6 +96,20 @@ async def test_user_limit_is_shared_by_two_api_instances(settings: Settings) -> 
             assert "RateLimit-Limit" not in (await first.get("/health")).headers
 
 
+async def test_a_list_this_process_answers_from_memory_still_counts(settings: Settings) -> None:
+    # The same list again: after the first answer this process serves it from its own copy, before the
+    # parameters are parsed; the guard has counted it all the same.
+    async with _instances(settings, 1, _address()) as (http,):
+        ana = bearer(await _token(http, "ana@example.com"))
+        answers = [
+            await http.get(f"{API}/recommendations", params={"limit": 2}, headers=ana) for _ in range(6)
+        ]
+        assert [answer.status_code for answer in answers] == [200] * 6
+        assert {answer.content for answer in answers} == {answers[0].content}
+        assert [answer.headers["RateLimit-Remaining"] for answer in answers] == ["5", "4", "3", "2", "1", "0"]
+        _too_many(await http.get(f"{API}/recommendations", params={"limit": 2}, headers=ana))
+
+
 async def test_sign_in_is_limited_per_client_address_across_instances(settings: Settings) -> None:
     address = _address()
     async with _instances(settings, 2, address) as (first, second):

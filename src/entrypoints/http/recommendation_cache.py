@@ -9,7 +9,10 @@ never share an entry. Without Redis the list is computed every time.
 Each process also keeps the lists it served lately (`LocalPages`), under the same keys and generations.
 The admission step of every request (see `authenticated`) reads the counter with the rate-limit count, so
 a list this process holds for the generation current at that moment is answered with no further round
-trip; the rule is the one Redis entries follow: only the current generation is ever served.
+trip; the rule is the one Redis entries follow: only the current generation is ever served. It also
+remembers which page each raw request (the caller's org scope and the query string as sent) was answered
+with: the same request from the same scope asks for the same page, so a repeat is answered before its
+parameters are parsed and validated again (`served_locally` in the route).
 """
 
 from __future__ import annotations
@@ -29,13 +32,26 @@ from adapters.observability.metrics import xsell_metrics
 from application.models.recommendation_query import RecommendationQuery
 from application.ports.cache import Cache
 
-__all__ = ["GENERATION_KEY", "LOCAL_PAGES", "LocalPages", "cache_key", "cached_page", "page_of", "stamped"]
+__all__ = [
+    "GENERATION_KEY",
+    "LOCAL_PAGES",
+    "LocalPages",
+    "RawRequest",
+    "cache_key",
+    "cached_page",
+    "page_of",
+    "stamped",
+]
 
 # Cache keys are relative to the cache's namespace (`xsell:`); the provider bumps the same key.
 GENERATION_KEY = "cache:recommendations:generation"
 _TTL_SECONDS = 60
 LOCAL_PAGES = "recommendation_pages"  # where the app's state holds this process's LocalPages
 _log = logging.getLogger("xsell.http")
+
+
+# A caller's org scope (`Principal.read_scope`) and the query string exactly as it came.
+RawRequest = tuple[frozenset[str] | None, bytes]
 
 
 class LocalPages:
@@ -50,6 +66,7 @@ class LocalPages:
         self._generation: str | None = None
         self._pages: OrderedDict[str, bytes] = OrderedDict()
         self._bytes = 0
+        self._requests: OrderedDict[RawRequest, str] = OrderedDict()
 
     def _at(self, generation: str | None) -> None:
         if generation != self._generation:
@@ -64,6 +81,18 @@ class LocalPages:
         if page is not None:
             self._pages.move_to_end(key)
         return page
+
+    def remember(self, request: RawRequest, key: str) -> None:
+        """Note that `request`, once validated, was answered with the page of `key` (any generation)."""
+        self._requests[request] = key
+        self._requests.move_to_end(request)
+        if len(self._requests) > self._max_entries:
+            self._requests.popitem(last=False)
+
+    def get_for(self, request: RawRequest, generation: str | None) -> bytes | None:
+        """The page a remembered `request` was answered with, if it is held for `generation`, else None."""
+        key = self._requests.get(request)
+        return None if key is None else self.get(key, generation)
 
     def put(self, key: str, generation: str, page: bytes) -> None:
         self._at(generation)

@@ -16,6 +16,7 @@ from litestar.params import FromPath, JSONBody, Parameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK
 
+from adapters.observability.metrics import xsell_metrics
 from application.models.feedback import RecordFeedback
 from application.models.offers import (
     MAX_EXPORT_ROWS,
@@ -28,7 +29,7 @@ from application.models.recommendation_query import RecommendationQuery, Recomme
 from application.ports.cache import Cache
 from domain.access import Principal
 from domain.recommendation import Arm, Recommendation, RecommendationStatus
-from entrypoints.http.recommendation_cache import LOCAL_PAGES, cached_page
+from entrypoints.http.recommendation_cache import LOCAL_PAGES, LocalPages, cache_key, cached_page
 from entrypoints.http.recommendation_schemas import (
     ConvertIn,
     DismissIn,
@@ -157,6 +158,23 @@ async def _csv(batches: AsyncIterator[list[Recommendation]]) -> AsyncIterator[st
         yield buffer.getvalue()
 
 
+async def _served_locally(request: Request[Any, Any, Any]) -> Response[bytes] | None:
+    """`before_request` of the list, after the guard admitted the caller: a query string this caller's
+    scope sent before and got a page for, that this process still holds for the generation read at
+    admission, is answered with it at once; Litestar then skips parsing the parameters and the handler.
+    Anything else (None) goes on to the handler, which validates it."""
+    principal = request.scope["state"].get("principal")
+    generation = admitted_versions(request).get(RECOMMENDATIONS_VERSION)
+    if not isinstance(principal, Principal):
+        return None
+    pages: LocalPages = request.app.state[LOCAL_PAGES]
+    held = pages.get_for((principal.read_scope, request.scope["query_string"]), generation)
+    if held is None:
+        return None
+    xsell_metrics().cache_hits.inc()
+    return Response(content=held, media_type=MediaType.JSON)
+
+
 class RecommendationController(Controller):
     path = "/recommendations"
     tags = ["recommendations"]  # noqa: RUF012  (Litestar declares it as an instance attribute)
@@ -170,6 +188,7 @@ class RecommendationController(Controller):
         " cached for a minute per caller scope and query, and dropped at once when scoring or a decision"
         " changes the offers." + _SCOPE,
         opt={"query": _FILTERS | {"limit", "cursor"}},
+        before_request=_served_locally,
     )
     @inject
     async def list_recommendations(
@@ -202,8 +221,11 @@ class RecommendationController(Controller):
             items = b",".join(item.json.encode() for item in page.items)
             return b'{"items":[' + items + b'],"next_cursor":' + msgspec.json.encode(page.next_cursor) + b"}"
 
-        local = (request.app.state[LOCAL_PAGES], admitted_versions(request).get(RECOMMENDATIONS_VERSION))
-        body = await cached_page(cache, query, {"limit": limit, "cursor": cursor}, compute, local)
+        pages = request.app.state[LOCAL_PAGES]
+        local = (pages, admitted_versions(request).get(RECOMMENDATIONS_VERSION))
+        paging = {"limit": limit, "cursor": cursor}
+        body = await cached_page(cache, query, paging, compute, local)
+        pages.remember((principal.read_scope, request.scope["query_string"]), cache_key(query, paging))
         # Already JSON (what the cache holds, or the page just encoded): sent as it is. The annotation
         # keeps RecommendationPage as the documented schema; Litestar sends bytes content unencoded.
         return Response(content=body, media_type=MediaType.JSON)  # type: ignore[arg-type]

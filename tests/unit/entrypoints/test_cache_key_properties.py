@@ -111,3 +111,23 @@ def test_local_copies_are_bounded_by_count_and_bytes_dropping_the_least_recently
     assert pages.get("f", "1") is None and pages.get("e", "1") == b"12345678"
     assert pages.get("e", None) is None  # Redis unreadable: nothing is known, every copy goes
     assert pages.get("e", "1") is None
+
+
+def test_a_remembered_request_is_answered_with_its_own_page_only_in_the_current_generation() -> None:
+    pages = LocalPages(max_entries=2)
+    emea: frozenset[str] | None = frozenset({"emea"})
+    pages.put("page-1", "7", b"emea's page")
+    pages.remember((emea, b"limit=50"), "page-1")
+    assert pages.get_for((emea, b"limit=50"), "7") == b"emea's page"
+    # Another scope, or the same parameters written otherwise, was never validated: not answered here.
+    assert pages.get_for((None, b"limit=50"), "7") is None
+    assert pages.get_for((emea, b"limit=50&"), "7") is None
+    # Remembered, but its page is of an older generation: a miss, as in Redis.
+    assert pages.get_for((emea, b"limit=50"), "8") is None
+    pages.put("page-1", "8", b"emea's newer page")
+    assert pages.get_for((emea, b"limit=50"), "8") == b"emea's newer page"
+    # At most `max_entries` requests are remembered; the least recently remembered goes first.
+    pages.remember((emea, b"limit=10"), "page-1")
+    pages.remember((emea, b"limit=20"), "page-1")
+    assert pages.get_for((emea, b"limit=50"), "8") is None
+    assert pages.get_for((emea, b"limit=20"), "8") == b"emea's newer page"
