@@ -16,6 +16,7 @@ from entrypoints.dashboard.login import LoginPage
 from entrypoints.dashboard.match_review import MatchReviewPage
 from entrypoints.dashboard.models import ModelsPage
 from entrypoints.dashboard.opportunities import OpportunitiesPage
+from entrypoints.dashboard.panel_writes import mend_panel_writes
 from entrypoints.dashboard.sync_health import SyncHealthPage
 from entrypoints.dashboard.whitespace import WhitespacePage
 
@@ -204,6 +205,7 @@ def serve_dashboard(
     """Serve the dashboard at http://host:port/ until interrupted; `on_listening` runs once the port is
     bound (browsers' connections then wait in its backlog)."""
     origins = sorted({f"{host}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"})
+    mend_panel_writes()
     server = pn.serve(
         {"/": _session_factory(api_url, refresh_s)},
         port=port,
