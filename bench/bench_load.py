@@ -72,7 +72,7 @@ async def _load(port: int, token: str, offer_id: str, seconds: float) -> dict[st
     await asyncio.gather(*(worker(i) for i in range(CONNECTIONS)))
     elapsed = time.perf_counter() - started
     for connection in connections:
-        connection.writer.close()
+        connection.close()
     report: dict[str, Any] = {"seconds": elapsed, "endpoints": {}}
     for label, _ in endpoints:
         ordered = np.sort(np.array(latencies[label])) * 1000
