@@ -52,6 +52,7 @@ _log = logging.getLogger("xsell.http")
 
 # A caller's org scope (`Principal.read_scope`) and the query string exactly as it came.
 RawRequest = tuple[frozenset[str] | None, bytes]
+_MAX_REMEMBERED_QUERY = 2048
 
 
 class LocalPages:
@@ -83,7 +84,11 @@ class LocalPages:
         return page
 
     def remember(self, request: RawRequest, key: str) -> None:
-        """Note that `request`, once validated, was answered with the page of `key` (any generation)."""
+        """Note that `request`, once validated, was answered with the page of `key` (any generation). A
+        query string longer than `_MAX_REMEMBERED_QUERY` bytes is not remembered: every list query of
+        the dashboard and the documented filters fit, and the memory held stays bounded by count."""
+        if len(request[1]) > _MAX_REMEMBERED_QUERY:
+            return
         self._requests[request] = key
         self._requests.move_to_end(request)
         if len(self._requests) > self._max_entries:

@@ -131,3 +131,8 @@ def test_a_remembered_request_is_answered_with_its_own_page_only_in_the_current_
     pages.remember((emea, b"limit=20"), "page-1")
     assert pages.get_for((emea, b"limit=50"), "8") is None
     assert pages.get_for((emea, b"limit=20"), "8") == b"emea's newer page"
+    # A very long query string is answered by the route as usual, never remembered (memory per entry).
+    long = b"family=" + b"x" * 2_100
+    pages.remember((emea, long), "page-1")
+    assert pages.get_for((emea, long), "8") is None
+    assert pages.get_for((emea, b"limit=20"), "8") == b"emea's newer page"
