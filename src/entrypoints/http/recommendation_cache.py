@@ -12,7 +12,7 @@ a list this process holds for the generation current at that moment is answered 
 trip; the rule is the one Redis entries follow: only the current generation is ever served. It also
 remembers which page each raw request (the caller's org scope and the query string as sent) was answered
 with: the same request from the same scope asks for the same page, so a repeat is answered before its
-parameters are parsed and validated again (`served_locally` in the route).
+parameters are parsed and validated again (`_served_locally` in the route).
 """
 
 from __future__ import annotations
@@ -154,12 +154,26 @@ async def cached_page(
     paging: dict[str, Any],
     compute: Callable[[], Awaitable[bytes]],
     local: tuple[LocalPages, str | None] | None = None,
+    request: RawRequest | None = None,
 ) -> bytes:
     """The page (`paging`: limit and cursor) of `query` as JSON (`compute` makes it: a RecommendationPage
     in JSON), from the cache when it holds the current one. The cached bytes are the answer as they are:
     a hit decodes and encodes nothing. `local` is this process's pages with the generation this request
-    read at admission (None when it could not)."""
+    read at admission (None when it could not); once the page is had, `local` remembers that `request`
+    (its raw form, parameters already validated) asks for it."""
     key = cache_key(query, paging)
+    page = await _current_page(cache, key, compute, local)
+    if local is not None and request is not None:
+        local[0].remember(request, key)
+    return page
+
+
+async def _current_page(
+    cache: Cache,
+    key: str,
+    compute: Callable[[], Awaitable[bytes]],
+    local: tuple[LocalPages, str | None] | None,
+) -> bytes:
     if local is not None:
         held = local[0].get(key, local[1])
         if held is not None:

@@ -29,7 +29,7 @@ from application.models.recommendation_query import RecommendationQuery, Recomme
 from application.ports.cache import Cache
 from domain.access import Principal
 from domain.recommendation import Arm, Recommendation, RecommendationStatus
-from entrypoints.http.recommendation_cache import LOCAL_PAGES, LocalPages, cache_key, cached_page
+from entrypoints.http.recommendation_cache import LOCAL_PAGES, LocalPages, RawRequest, cached_page
 from entrypoints.http.recommendation_schemas import (
     ConvertIn,
     DismissIn,
@@ -158,17 +158,19 @@ async def _csv(batches: AsyncIterator[list[Recommendation]]) -> AsyncIterator[st
         yield buffer.getvalue()
 
 
+def _raw_request(request: Request[Any, Any, Any]) -> RawRequest:
+    """The list request as it came, for LocalPages: the admitted caller's org scope and the query string."""
+    return admitted_principal(request).read_scope, request.scope["query_string"]
+
+
 async def _served_locally(request: Request[Any, Any, Any]) -> Response[bytes] | None:
     """`before_request` of the list, after the guard admitted the caller: a query string this caller's
     scope sent before and got a page for, that this process still holds for the generation read at
     admission, is answered with it at once; Litestar then skips parsing the parameters and the handler.
     Anything else (None) goes on to the handler, which validates it."""
-    principal = request.scope["state"].get("principal")
     generation = admitted_versions(request).get(RECOMMENDATIONS_VERSION)
-    if not isinstance(principal, Principal):
-        return None
     pages: LocalPages = request.app.state[LOCAL_PAGES]
-    held = pages.get_for((principal.read_scope, request.scope["query_string"]), generation)
+    held = pages.get_for(_raw_request(request), generation)
     if held is None:
         return None
     xsell_metrics().cache_hits.inc()
@@ -221,11 +223,9 @@ class RecommendationController(Controller):
             items = b",".join(item.json.encode() for item in page.items)
             return b'{"items":[' + items + b'],"next_cursor":' + msgspec.json.encode(page.next_cursor) + b"}"
 
-        pages = request.app.state[LOCAL_PAGES]
-        local = (pages, admitted_versions(request).get(RECOMMENDATIONS_VERSION))
+        local = (request.app.state[LOCAL_PAGES], admitted_versions(request).get(RECOMMENDATIONS_VERSION))
         paging = {"limit": limit, "cursor": cursor}
-        body = await cached_page(cache, query, paging, compute, local)
-        pages.remember((principal.read_scope, request.scope["query_string"]), cache_key(query, paging))
+        body = await cached_page(cache, query, paging, compute, local, _raw_request(request))
         # Already JSON (what the cache holds, or the page just encoded): sent as it is. The annotation
         # keeps RecommendationPage as the documented schema; Litestar sends bytes content unencoded.
         return Response(content=body, media_type=MediaType.JSON)  # type: ignore[arg-type]
