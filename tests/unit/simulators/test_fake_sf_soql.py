@@ -146,3 +146,23 @@ def test_hidden_fields_look_exactly_like_missing_ones(data: OrgData) -> None:
 
     with pytest.raises(InvalidFieldError, match="No such column 'Industry' on entity 'Account'"):
         plan_query(parse_soql("SELECT Id, Industry FROM Account"), data, hide_industry)
+
+
+def test_order_by_columns_without_nulls_keeps_salesforce_order_with_ties() -> None:
+    """Columns with no nulls sort by value alone (a faster path); ties keep the next key's order."""
+    org = OrgData("Zz")
+    stamps = ["2024-01-02T00:00:00.000+0000", "2024-01-01T00:00:00.000+0000"] * 6
+    for number, stamp in enumerate(stamps):
+        org.load("Account", {"Name": f"n{number % 4}", "SystemModstamp": stamp, "CreatedDate": stamp})
+    query = plan(org, "SELECT Id, SystemModstamp FROM Account ORDER BY SystemModstamp DESC, Id ASC")
+    rendered = [query.render(row, "59.0") for row in query.run(include_deleted=False)]
+    got = [(row["SystemModstamp"], row["Id"]) for row in rendered]
+    expected = sorted(got, key=lambda pair: pair[1])
+    expected.sort(key=lambda pair: pair[0], reverse=True)
+    assert got == expected
+    assert len({stamp for stamp, _ in got}) == 2 and len(got) == 12
+    # The same through the general key (a column with a null placed first): one null, then the rest.
+    org.load("Account", {"Name": None, "SystemModstamp": stamps[0], "CreatedDate": stamps[0]})
+    by_name = names(org, "SELECT Name FROM Account ORDER BY Name DESC NULLS FIRST, Id")
+    assert by_name[0] is None
+    assert by_name[1:] == sorted(by_name[1:], reverse=True)
