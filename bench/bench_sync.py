@@ -5,9 +5,10 @@ The fake server runs in its own process (spawned, generating its orgs there), as
 sync's process it shared the GIL and its CSV rendering was billed to the sync.
 
 The issue's size is 3 orgs x 100k accounts (6.83M records): `XSELL_BENCH_SYNC_ACCOUNTS=300000` (total
-accounts across the 3 orgs) runs it in about 24 minutes on 2 shared cores, 6.5 of them generating the
-fake orgs, with the fake server holding about 5 GiB of memory. The default is 30k accounts in all (681k
-records, under 3 minutes) and the row says which size it ran.
+accounts across the 3 orgs) runs it in about 6 minutes on the 2 cores of an AMD EPYC of CPU family 26
+(2 of them generating the fake orgs; 24 minutes on an older machine pinned to one CPU), with the fake
+server holding about 5 GiB of memory. The default is 30k accounts in all (681k records, under a minute
+there) and the row says which size it ran.
 
 Besides wall time, the row reports the CPU seconds of each process during the sync (xsell, the fake
 server, PostgreSQL), so a bottleneck outside xsell shows.
