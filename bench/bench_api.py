@@ -109,6 +109,7 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self._buffer = bytearray()
         self._answer: asyncio.Future[int] | None = None
+        self._expected: int | None = None  # bytes of the answer being read, once its head has come
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -117,19 +118,23 @@ class _Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data
-        end = self._buffer.find(b"\r\n\r\n")
-        if end < 0 or self._answer is None or self._answer.done():
+        if self._answer is None or self._answer.done():
             return
-        head = bytes(self._buffer[:end]).lower()
-        at = head.find(b"\r\ncontent-length:")
-        if at < 0:  # every answer of the bench's routes carries one
-            self._answer.set_exception(ConnectionError("an answer without Content-Length"))
-            return
-        stop = head.find(b"\r\n", at + 2)
-        length = int(head[at + 17 : stop if stop > 0 else len(head)])
-        if len(self._buffer) >= end + 4 + length:
+        if self._expected is None:  # the head is read once, not again for each piece of the body
+            end = self._buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = bytes(self._buffer[:end]).lower()
+            at = head.find(b"\r\ncontent-length:")
+            if at < 0:  # every answer of the bench's routes carries one
+                self._answer.set_exception(ConnectionError("an answer without Content-Length"))
+                return
+            stop = head.find(b"\r\n", at + 2)
+            self._expected = end + 4 + int(head[at + 17 : stop if stop > 0 else len(head)])
+        if len(self._buffer) >= self._expected:
             status = int(self._buffer[9:12])
-            del self._buffer[: end + 4 + length]
+            del self._buffer[: self._expected]
+            self._expected = None
             self._answer.set_result(status)
 
     def connection_lost(self, exc: Exception | None) -> None:

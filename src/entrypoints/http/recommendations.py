@@ -158,6 +158,11 @@ async def _csv(batches: AsyncIterator[list[Recommendation]]) -> AsyncIterator[st
         yield buffer.getvalue()
 
 
+def _local_pages(request: Request[Any, Any, Any]) -> tuple[LocalPages, str | None]:
+    """This process's list pages, with the list generation the guard read at admission."""
+    return request.app.state[LOCAL_PAGES], admitted_versions(request).get(RECOMMENDATIONS_VERSION)
+
+
 def _raw_request(request: Request[Any, Any, Any]) -> RawRequest:
     """The list request as it came, for LocalPages: the admitted caller's org scope and the query string."""
     return admitted_principal(request).read_scope, request.scope["query_string"]
@@ -168,8 +173,7 @@ async def _served_locally(request: Request[Any, Any, Any]) -> Response[bytes] | 
     scope sent before and got a page for, that this process still holds for the generation read at
     admission, is answered with it at once; Litestar then skips parsing the parameters and the handler.
     Anything else (None) goes on to the handler, which validates it."""
-    generation = admitted_versions(request).get(RECOMMENDATIONS_VERSION)
-    pages: LocalPages = request.app.state[LOCAL_PAGES]
+    pages, generation = _local_pages(request)
     held = pages.get_for(_raw_request(request), generation)
     if held is None:
         return None
@@ -223,9 +227,8 @@ class RecommendationController(Controller):
             items = b",".join(item.json.encode() for item in page.items)
             return b'{"items":[' + items + b'],"next_cursor":' + msgspec.json.encode(page.next_cursor) + b"}"
 
-        local = (request.app.state[LOCAL_PAGES], admitted_versions(request).get(RECOMMENDATIONS_VERSION))
         paging = {"limit": limit, "cursor": cursor}
-        body = await cached_page(cache, query, paging, compute, local, _raw_request(request))
+        body = await cached_page(cache, query, paging, compute, _local_pages(request), _raw_request(request))
         # Already JSON (what the cache holds, or the page just encoded): sent as it is. The annotation
         # keeps RecommendationPage as the documented schema; Litestar sends bytes content unencoded.
         return Response(content=body, media_type=MediaType.JSON)  # type: ignore[arg-type]
